@@ -1,0 +1,16 @@
+"""Benchmarks: ``python -m deepsearch_nb.bench NAME [--json]``.
+
+Each benchmark is a module with ``run() -> dict[str, float | int | str]`` and ``LABELS``, a mapping
+from each key to a human label for the table. Figures are printed, never asserted: speed and memory
+targets live here, not in timed tests.
+"""
+
+from __future__ import annotations
+
+__all__ = ["BENCHMARKS"]
+
+BENCHMARKS: dict[str, str] = {
+    "runtime": "deepsearch_nb.bench._runtime",
+    "local-agent": "deepsearch_nb.bench._local_agent",
+    "stream": "deepsearch_nb.bench._stream",
+}

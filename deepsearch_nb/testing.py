@@ -1,0 +1,293 @@
+"""Fakes for testing code built on deepsearch_nb, shipped with the library (like httpx's MockTransport).
+
+:class:`ScriptedAgent` plays a script per round: chunks, plus steps that pause, hang, raise, wait for
+the test, or ignore cancellation. The chunk builders produce chunks with every field the real
+openJiuwen agent sends, so scripts look like real streams::
+
+    agent = ScriptedAgent(
+        clarification("1. Which region?"),
+        outline_round({"title": "T", "sections": [{"title": "A"}]}),
+        report_round(["Section text [citation:1]."], sources=[("Doc", "docs/a.md")]),
+    )
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._agents._replay import ReplayAgent
+
+__all__ = [
+    "AgentCall",
+    "Hang",
+    "IgnoreCancel",
+    "Pause",
+    "Raise",
+    "ScriptedAgent",
+    "WaitFor",
+    "all_end",
+    "chunk",
+    "clarification",
+    "final_result",
+    "framework_error",
+    "many_chunks",
+    "outline_round",
+    "report_round",
+    "tokens",
+]
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Sleep between chunks (a cancellable await)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Raise:
+    """Raise this exception from inside the agent."""
+
+    error: BaseException
+
+
+@dataclass(frozen=True)
+class Hang:
+    """Never yield again (until cancelled)."""
+
+
+@dataclass(frozen=True)
+class WaitFor:
+    """Wait until the test sets the event (to act at an exact point of the stream)."""
+
+    event: asyncio.Event
+
+
+@dataclass(frozen=True)
+class IgnoreCancel:
+    """Swallow every cancellation until ``release`` is set (or ``max_s`` passes): a badly written agent."""
+
+    release: asyncio.Event
+    max_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class AgentCall:
+    """One ``run`` call the fake received."""
+
+    message: str
+    conversation_id: str
+    agent_config: Mapping[str, Any] | None
+    report_template: str
+    interrupt_feedback: str
+
+
+@dataclass
+class _Record:
+    calls: list[AgentCall] = field(default_factory=list)
+    cleaned: list[str] = field(default_factory=list)
+    tasks_cancelled: list[str] = field(default_factory=list)
+
+
+class ScriptedAgent(ReplayAgent):
+    """An agent that plays one script per ``run`` call and records what it was asked."""
+
+    kind = "fake"
+
+    def __init__(self, *rounds: Sequence[Any], pacing: float = 0.0) -> None:
+        super().__init__(rounds, pacing=pacing)
+        self._record = _Record()
+        self.closed_streams = 0  # how many rounds ended through aclose()/cancellation
+
+    @property
+    def calls(self) -> list[AgentCall]:
+        return self._record.calls
+
+    @property
+    def cleaned(self) -> list[str]:
+        """Conversation ids passed to ``cleanup_session``."""
+        return self._record.cleaned
+
+    @property
+    def tasks_cancelled(self) -> list[str]:
+        """Conversation ids passed to ``cancel_tasks``."""
+        return self._record.tasks_cancelled
+
+    async def run(
+        self,
+        message: str,
+        conversation_id: str,
+        agent_config: Mapping[str, Any] | None = None,
+        report_template: str = "",
+        interrupt_feedback: str = "",
+    ) -> AsyncIterator[Any]:
+        self._record.calls.append(
+            AgentCall(message, conversation_id, agent_config, report_template, interrupt_feedback)
+        )
+        try:
+            async for item in super().run(message, conversation_id, agent_config, report_template, interrupt_feedback):
+                yield item
+        except (GeneratorExit, asyncio.CancelledError):
+            self.closed_streams += 1
+            raise
+
+    async def _play(self, step: Any, conversation_id: str) -> AsyncIterator[Any]:
+        if isinstance(step, Pause):
+            await asyncio.sleep(step.seconds)
+        elif isinstance(step, Raise):
+            raise step.error
+        elif isinstance(step, Hang):
+            await asyncio.Event().wait()
+        elif isinstance(step, WaitFor):
+            await step.event.wait()
+        elif isinstance(step, IgnoreCancel):
+            deadline = time.monotonic() + step.max_s
+            while not step.release.is_set() and time.monotonic() < deadline:
+                try:
+                    await asyncio.wait_for(step.release.wait(), 0.05)
+                except (TimeoutError, asyncio.CancelledError):  # swallowed on purpose
+                    continue
+        else:
+            async for item in super()._play(step, conversation_id):
+                yield item
+
+    async def cleanup_session(self, conversation_id: str) -> None:
+        self._record.cleaned.append(conversation_id)
+        await super().cleanup_session(conversation_id)
+
+    async def cancel_tasks(self, conversation_id: str) -> None:
+        self._record.tasks_cancelled.append(conversation_id)
+
+
+# --- chunk builders --------------------------------------------------------------------------------
+
+_ids = itertools.count(1)
+
+
+def chunk(
+    agent: str,
+    event: str,
+    content: str = "",
+    *,
+    conversation_id: str = "conv",
+    section_idx: str = "0",
+    plan_idx: str = "0",
+    step_idx: str = "0",
+    message_id: str | None = None,
+    message_type: str = "message_chunk",
+    created_time: int | str | None = None,
+) -> dict[str, Any]:
+    """One chunk with every field the SDK sends (``conversation_id`` is rewritten when replayed)."""
+    return {
+        "conversation_id": conversation_id,
+        "section_idx": section_idx,
+        "plan_idx": plan_idx,
+        "step_idx": step_idx,
+        "message_id": message_id or f"msg-{next(_ids)}",
+        "agent": agent,
+        "role": "assistant",
+        "content": content,
+        "message_type": message_type,
+        "event": event,
+        "created_time": int(time.time() * 1000) if created_time is None else created_time,
+    }
+
+
+def tokens(agent: str, parts: Sequence[str], **fields: Any) -> list[dict[str, Any]]:
+    """A streamed LLM message: start, one message per part, done, all with one message_id."""
+    mid = fields.pop("message_id", None) or f"msg-{next(_ids)}"
+    return [
+        chunk(agent, "start", "", message_id=mid, **fields),
+        *(chunk(agent, "message", part, message_id=mid, **fields) for part in parts),
+        chunk(agent, "done", "", message_id=mid, **fields),
+    ]
+
+
+def _interrupt(agent: str, prompt: str) -> dict[str, Any]:
+    return chunk(agent, "waiting_user_input", prompt, message_type="interrupt", created_time="")
+
+
+def clarification(questions: str = "1. Which region?\n2. Which period?") -> list[dict[str, Any]]:
+    """Round ending at the clarification question (generate_questions tokens, feedback_handler)."""
+    words = [w + " " for w in questions.split(" ")]
+    return [*tokens("generate_questions", words), _interrupt("feedback_handler", "\nEnter your feedback: ")]
+
+
+def outline_round(outline: Mapping[str, Any], round_no: int = 1) -> list[dict[str, Any]]:
+    """Round ending at outline review: the outline JSON, then the outline_interaction interrupt."""
+    text = json.dumps(dict(outline), ensure_ascii=False)
+    return [
+        *tokens("outline", [text]),
+        _interrupt("outline_interaction", f"Round {round_no}: waiting for user feedback."),
+    ]
+
+
+def final_result(markdown: str, *, exception_info: str = "") -> dict[str, Any]:
+    """The ``end`` chunk carrying a FinalResult (``error`` event when exception_info is set)."""
+    result = {
+        "response_content": markdown,
+        "response_content_type": "text/markdown",
+        "citation_messages": {},
+        "infer_messages": [],
+        "chart_messages": [],
+        "workflow_llm_token_usage": {},
+        "warning_info": "",
+        "exception_info": exception_info,
+        "metadata": {},
+    }
+    event = "error" if exception_info else "summary_response"
+    return chunk("end", event, json.dumps(result, ensure_ascii=False))
+
+
+def all_end() -> dict[str, Any]:
+    return chunk("end", "summary_response", "ALL END")
+
+
+def framework_error(info: str) -> list[dict[str, Any]]:
+    """The SDK's exception path: a framework error, then ALL END."""
+    return [
+        chunk("framework", "error", json.dumps({"exception_info": info})),
+        chunk("framework", "summary_response", "ALL END"),
+    ]
+
+
+def report_round(
+    sections: Sequence[str],
+    *,
+    sources: Sequence[tuple[str, str]] = (),
+    title: str = "Report",
+    accepted: bool = True,
+) -> list[dict[str, Any]]:
+    """The writing round: per section, sources, sub_reporter tokens, SUCCESS and SECTION END; then the
+    final result (Markdown with a Reference Articles list) and ALL END."""
+    out: list[dict[str, Any]] = []
+    if accepted:
+        out.append(chunk("outline_interaction", "user_input_ended", "Outline accepted."))
+    for k, text in enumerate(sections, start=1):
+        idx = str(k)
+        for source_title, url in sources:
+            payload = json.dumps({"url": url, "title": source_title, "query": title})
+            out.append(chunk("collector_info_retrieval", "summary_response", payload, section_idx=idx, plan_idx="1"))
+        out += tokens("sub_reporter", [w + " " for w in text.split(" ")], section_idx=idx)
+        out.append(chunk("sub_reporter", "summary_response", "SUCCESS", section_idx=idx))
+        out.append(chunk("end", "summary_response", "SECTION END", section_idx=idx, created_time=""))
+    refs = "\n\n".join(f"[{i}] [{t}]({u})" for i, (t, u) in enumerate(sources, start=1))
+    body = "\n\n".join(f"# {k}. Section {k}\n\n{text}" for k, text in enumerate(sections, start=1))
+    markdown = f"# {title}\n\n{body}\n\n# Reference Articles\n\n{refs}\n"
+    return [*out, final_result(markdown), all_end()]
+
+
+def many_chunks(count: int, size: int = 50, *, agent: str = "sub_reporter") -> list[str]:
+    """``count`` token chunks of ``size`` characters as JSON strings, ending with ALL END (benchmarks)."""
+    text = ("lorem ipsum dolor sit amet " * (size // 27 + 1))[:size]
+    mid = "msg-bench"
+    out = [json.dumps(chunk(agent, "message", text, message_id=mid, section_idx="1")) for _ in range(count)]
+    out.append(json.dumps(final_result("# Bench\n\ndone")))
+    out.append(json.dumps(all_end()))
+    return out
