@@ -154,8 +154,7 @@ class ScriptedAgent(ReplayAgent):
                 except (TimeoutError, asyncio.CancelledError):  # swallowed on purpose
                     continue
         else:
-            async for item in super()._play(step, conversation_id):
-                yield item
+            yield step  # anything else is replayed as a (malformed) chunk
 
     async def cleanup_session(self, conversation_id: str) -> None:
         self._record.cleaned.append(conversation_id)

@@ -84,14 +84,17 @@ class ReplayAgent:
             return
         for step in self.rounds[index]:
             raise_if_cancelled()
-            async for chunk in self._play(step, conversation_id):
-                yield chunk
+            if isinstance(step, str | bytes | Mapping):
+                yield _with_conversation(step, conversation_id)
+            else:
+                async for item in self._play(step, conversation_id):
+                    yield item
             if self.pacing:
                 await asyncio.sleep(self.pacing)
 
     async def _play(self, step: Any, conversation_id: str) -> AsyncIterator[ChunkLike]:
-        """Turn one recorded step into chunks; subclasses add steps that are not chunks."""
-        yield _with_conversation(step, conversation_id)
+        """Play a step that is not a chunk; subclasses add such steps (plain objects replay as they are)."""
+        yield step
 
     async def cleanup_session(self, conversation_id: str) -> None:
         self._played.pop(conversation_id, None)
@@ -105,7 +108,12 @@ def _with_conversation(step: Any, conversation_id: str) -> Any:
 
 def _exhausted(conversation_id: str, count: int) -> list[dict[str, Any]]:
     info = f"[replay] the transcript has only {count} round(s); there is nothing to resume."
-    base = {"conversation_id": conversation_id, "agent": "framework", "role": "assistant", "message_type": "message_chunk"}
+    base = {
+        "conversation_id": conversation_id,
+        "agent": "framework",
+        "role": "assistant",
+        "message_type": "message_chunk",
+    }
     return [
         {**base, "content": json.dumps({"exception_info": info}), "event": "error"},
         {**base, "content": "ALL END", "event": "summary_response"},

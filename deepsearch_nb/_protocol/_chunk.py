@@ -78,8 +78,9 @@ class Chunk(BaseModel):
         )
 
     def to_wire(self) -> str:
-        """Serialise as the SDK does (``json.dumps(..., ensure_ascii=False)``), absent fields left out."""
-        return json.dumps(self.model_dump(exclude_none=True), ensure_ascii=False)
+        """Serialise as the SDK does (``json.dumps(..., ensure_ascii=False)``) with exactly the keys that
+        arrived (or were given), so a relayed or replayed chunk is the chunk that was received."""
+        return json.dumps(self.model_dump(exclude_unset=True), ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,11 @@ def parse_chunk(raw: str | bytes | Mapping[str, Any]) -> ParsedChunk:
     Never raises for bad data: what is not a JSON object with the protocol's fields and types comes back
     as a :class:`MalformedChunk` naming what is wrong.
     """
+    if isinstance(raw, str):
+        try:  # the common case in one pass (JSON parsing and validation in pydantic-core)
+            return Chunk.model_validate_json(raw)
+        except ValidationError:
+            pass  # fall through to find out what exactly is wrong
     if isinstance(raw, Mapping):
         data: Any = raw
         text = _dump_for_display(raw)

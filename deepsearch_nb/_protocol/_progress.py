@@ -54,7 +54,6 @@ class ResearchProgress:
     questions: str = ""  # the latest generate_questions text
     outline: Outline | None = None  # the latest outline
     sources: list[Source] = field(default_factory=list)
-    section_text: dict[str, str] = field(default_factory=dict)  # section_idx -> sub_reporter draft
     sections_done: set[str] = field(default_factory=set)
     sections_failed: set[str] = field(default_factory=set)
     final_result: FinalResult | None = None
@@ -62,12 +61,18 @@ class ResearchProgress:
     all_end: bool = False
     chunks: int = 0
     malformed: int = 0
+    _section_parts: dict[str, list[str]] = field(default_factory=dict, repr=False)  # appended per token
     _pending: dict[str, list[str]] = field(default_factory=dict, repr=False)  # message_id -> payload parts
     _source_urls: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def stage(self) -> str:
         return stage_label(self.agent)
+
+    @property
+    def section_text(self) -> dict[str, str]:
+        """section_idx -> the sub_reporter draft so far (joined on read: appends stay O(1) per token)."""
+        return {idx: "".join(parts) for idx, parts in self._section_parts.items()}
 
     @property
     def sections_total(self) -> int:
@@ -83,8 +88,10 @@ class ResearchProgress:
             return self._interrupt(chunk)
         if agent == AgentName.SUB_REPORTER:
             if event == StreamEvent.MESSAGE:
-                idx = chunk.section_idx
-                self.section_text[idx] = self.section_text.get(idx, "") + chunk.content
+                parts = self._section_parts.get(chunk.section_idx)
+                if parts is None:
+                    parts = self._section_parts[chunk.section_idx] = []
+                parts.append(chunk.content)
             elif event == StreamEvent.SUMMARY_RESPONSE and chunk.content not in ("", SUCCESS):
                 self.sections_failed.add(chunk.section_idx)
         elif agent == AgentName.GENERATE_QUESTIONS:
@@ -165,7 +172,8 @@ class ResearchProgress:
         """The final report, or what the sections had written so far (for a cancelled or failed run)."""
         if self.final_result is not None and self.final_result.response_content:
             return self.final_result.response_content
-        return "\n\n".join(self.section_text[k] for k in sorted(self.section_text, key=_section_key))
+        sections = self.section_text
+        return "\n\n".join(sections[k] for k in sorted(sections, key=_section_key))
 
 
 def _section_key(idx: str) -> tuple[int, str]:

@@ -237,12 +237,21 @@ class RunManager:
 
     def _begin_round(self, run: Run, message: str, feedback: str) -> None:
         run.rounds.append(Round(message, feedback, len(run.chunks)))
-        task = run.loop.create_task(self._produce(run, message, feedback), name=f"deepsearch-nb {run.key}")
-        self._running[run.key] = task
+        key = run.key
+        task = run.loop.create_task(self._produce(run, message, feedback), name=f"deepsearch-nb {key}")
+        self._running[key] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            # Only our own entry: a resumed round may already have replaced it under the same key (the
+            # router popped the key unconditionally). A done-callback also covers a task cancelled
+            # before its first step, whose body (and `finally`) never runs.
+            if self._running.get(key) is done:
+                del self._running[key]
+
+        task.add_done_callback(forget)
 
     async def _produce(self, run: Run, message: str, feedback: str) -> None:
         """One round: iterate the agent in this task, with the run's cancel event in its context."""
-        task = asyncio.current_task()
         token = cancel_context.set(run.cancel_event)  # before the first iteration, as the SDK needs
         stream = None
         try:
@@ -267,8 +276,6 @@ class RunManager:
             if stream is not None:
                 await _aclose_quietly(stream)
             cancel_context.reset(token)
-            if self._running.get(run.key) is task:  # a resumed round may have replaced us already
-                del self._running[run.key]
 
     def _accept(self, run: Run, raw: ChunkLike) -> bool:
         """Take one raw chunk; returns True when it was an interrupt (the run is now paused)."""

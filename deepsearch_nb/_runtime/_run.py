@@ -152,18 +152,25 @@ class Run:
 
         return unsubscribe
 
-    async def events(self) -> AsyncIterator[RunEvent]:
-        """The events from now until the run's terminal state (which is the last one yielded)."""
+    def events(self) -> AsyncIterator[RunEvent]:
+        """The events from this call on until the run's terminal state (the last one yielded).
+
+        The subscription starts here, not at the first iteration, so a consumer started later as a task
+        misses nothing.
+        """
         queue: asyncio.Queue[RunEvent] = asyncio.Queue()
         unsubscribe = self.subscribe(queue.put_nowait)
+        return self._iterate(queue, unsubscribe, done=self.state.terminal)
+
+    @staticmethod
+    async def _iterate(
+        queue: asyncio.Queue[RunEvent], unsubscribe: Callable[[], None], *, done: bool
+    ) -> AsyncIterator[RunEvent]:
         try:
-            if self.state.terminal:
-                return
-            while True:
+            while not done:
                 event = await queue.get()
                 yield event
-                if isinstance(event, StateChanged) and event.state.terminal:
-                    return
+                done = isinstance(event, StateChanged) and event.state.terminal
         finally:
             unsubscribe()
 
