@@ -55,7 +55,8 @@ class FinalResult(BaseModel):
 
 
 _REFERENCE_HEADING = re.compile(r"^#{1,6}\s*Reference Articles\s*$", re.MULTILINE)
-_REFERENCE_LINE = re.compile(r"^\s*\[(\d+)\]\s*\[(?P<title>[^\]]*)\]\((?P<url>[^)\s]*)\)\s*$", re.MULTILINE)
+# The url runs to the line's last ")": local paths may hold spaces or parentheses; <...> is unwrapped.
+_REFERENCE_LINE = re.compile(r"^[ \t]*\[(\d+)\][ \t]*\[(?P<title>[^\]\n]*)\]\((?P<url>[^\n]*)\)[ \t]*$", re.MULTILINE)
 
 
 def parse_reference_articles(markdown: str) -> list[Source]:
@@ -65,6 +66,10 @@ def parse_reference_articles(markdown: str) -> list[Source]:
         return []
     tail = markdown[heading.end() :]
     return [
-        Source(index=int(m.group(1)), title=m.group("title"), url=m.group("url"))
+        Source(index=int(m.group(1)), title=m.group("title"), url=_unwrap(m.group("url").strip()))
         for m in _REFERENCE_LINE.finditer(tail)
     ]
+
+
+def _unwrap(url: str) -> str:
+    return url[1:-1] if url.startswith("<") and url.endswith(">") else url

@@ -58,6 +58,8 @@ def test_reference_articles_become_sources() -> None:
     )
     assert [(s.index, s.title, s.url) for s in result.sources()] == [(1, "A", "http://a"), (2, "B", "docs/b.md")]
     assert FinalResult(response_content="no list").sources() == []
+    odd = FinalResult(response_content="# Reference Articles\n[1] [A](my docs/a (draft).md)\n[2] [B](<docs/b c.md>)\n")
+    assert [s.url for s in odd.sources()] == ["my docs/a (draft).md", "docs/b c.md"]
 
 
 @pytest.mark.parametrize(
