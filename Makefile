@@ -7,14 +7,19 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT := out
 
-.PHONY: demo test install system-deps lint typecheck bench clean
+.PHONY: demo test install system-deps lint typecheck labextension-test bench clean
+
+# jlpm (yarn, pinned by jupyter-builder) and jupyter-builder come from the venv.
+JLPM := cd labextension && PATH="$(CURDIR)/$(BIN):$$PATH" jlpm
+LABEXT_SOURCES := labextension/package.json labextension/yarn.lock $(wildcard labextension/src/*.ts labextension/style/*)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# Editable install with the test extras; re-run when the project's metadata changes.
-$(STAMP): pyproject.toml $(BIN)/python
+# Editable install with the test extras. The build backend also builds the lab extension (node), so
+# re-run when the project's metadata or the extension's sources change (else a stale build ships).
+$(STAMP): pyproject.toml $(LABEXT_SOURCES) $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $@
 
@@ -24,8 +29,14 @@ install: $(STAMP)
 system-deps:
 	bash scripts/system-deps.sh
 
+# The main job, offline: the local agent researches the shipped corpus with scripted answers (CLI), then
+# the quickstart notebook is executed headless and exported to HTML.
 demo: install
-	$(BIN)/deepsearch-nb demo --out $(OUT)
+	$(BIN)/deepsearch-nb demo --out-dir $(OUT)
+	$(BIN)/jupyter nbconvert --to notebook --execute notebooks/quickstart.ipynb \
+	  --output-dir $(OUT) --output quickstart.executed.ipynb
+	$(BIN)/jupyter nbconvert --to html $(OUT)/quickstart.executed.ipynb --output-dir $(OUT)
+	@echo "demo: report in $(OUT)/report.md; notebook in $(OUT)/quickstart.executed.ipynb and .html"
 
 lint: install
 	$(BIN)/ruff check deepsearch_nb tests
@@ -34,7 +45,14 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install system-deps lint typecheck
+# The extension's own checks: TypeScript types, formatting, and its unit tests (vitest + jsdom).
+labextension-test: install
+	$(JLPM) install --immutable
+	$(JLPM) typecheck
+	$(JLPM) lint:check
+	$(JLPM) test
+
+test: install system-deps lint typecheck labextension-test
 	$(BIN)/python -m pytest
 
 bench: install

@@ -1,0 +1,28 @@
+/**
+ * JupyterLab MIME extension: renders `application/vnd.deepsearch.report+json` outputs written by
+ * deepsearch_nb.
+ */
+
+import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+
+import { MIME_TYPE, ReportWidget } from './widget';
+
+export { MIME_TYPE, ReportWidget } from './widget';
+
+/** The factory JupyterLab uses to create report renderers; `safe` since content is always sanitized. */
+export const rendererFactory: IRenderMime.IRendererFactory = {
+  safe: true,
+  mimeTypes: [MIME_TYPE],
+  createRenderer: options => new ReportWidget(options)
+};
+
+/** The extension: rank 0 puts it ahead of the HTML (50) and Markdown (60) fallbacks in the same bundle. */
+const extension: IRenderMime.IExtension = {
+  id: 'deepsearch-nb-labextension:report',
+  description: 'Renders deepsearch_nb research reports.',
+  rendererFactory,
+  rank: 0,
+  dataType: 'json'
+};
+
+export default extension;

@@ -1,0 +1,172 @@
+/**
+ * The report body: Markdown rendered by JupyterLab (its parser, sanitizer and URL resolver), then
+ * citations turned into links to the sources list, and a last pass that removes anything active
+ * the sanitizer may have let through.
+ */
+
+import { renderMarkdown } from '@jupyterlab/rendermime';
+import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+
+import { isKeptUrl } from './urls';
+
+const REFERENCE_HEADING = /^#{1,6}[ \t]*Reference Articles[ \t]*#*[ \t\r]*$/gim;
+// As deepsearch_nb's parser reads them: the url runs to the line's last ")" (local paths hold spaces).
+const REFERENCE_LINE = /^[ \t]*\[(\d+)\][ \t]*\[[^\]\n]*\]\([^\n]*\)[ \t\r]*$/;
+
+/**
+ * Remove the agent's trailing `# Reference Articles` list when the sources list shows the same
+ * entries, so a reader sees one list of sources, not two. Anything after the list is kept.
+ */
+export function foldReferences(markdown: string, sourceIndexes: ReadonlySet<number>): string {
+  const headings = [...markdown.matchAll(REFERENCE_HEADING)];
+  const heading = headings[headings.length - 1];
+  if (heading?.index === undefined) {
+    return markdown;
+  }
+  const lines = markdown.slice(heading.index + heading[0].length).split('\n');
+  let consumed = 0;
+  let references = 0;
+  for (const line of lines) {
+    const match = REFERENCE_LINE.exec(line);
+    if (match) {
+      if (!sourceIndexes.has(Number(match[1]))) {
+        return markdown; // the list names a source the report data lacks: keep the agent's list
+      }
+      references += 1;
+    } else if (/^\s*\[\d+\]/.test(line)) {
+      return markdown; // an entry this reader does not understand: fold nothing rather than half
+    } else if (line.trim()) {
+      break;
+    }
+    consumed += 1;
+  }
+  if (references === 0) {
+    return markdown;
+  }
+  const before = markdown.slice(0, heading.index).replace(/\s+$/, '');
+  const after = lines.slice(consumed).join('\n');
+  return after.trim() ? `${before}\n\n${after}` : `${before}\n`;
+}
+
+/** The renderer options JupyterLab hands a MIME renderer, as `renderMarkdown` needs them. */
+export type MarkdownOptions = Pick<
+  IRenderMime.IRendererOptions,
+  'sanitizer' | 'resolver' | 'linkHandler' | 'latexTypesetter' | 'markdownParser' | 'translator'
+>;
+
+/**
+ * Render report Markdown into `host` with JupyterLab's pipeline (math is left for the caller to
+ * typeset). The content always counts as untrusted: it comes from web pages and a language model,
+ * whatever the notebook's trust state.
+ */
+export async function renderReportMarkdown(host: HTMLElement, source: string, options: MarkdownOptions): Promise<void> {
+  await renderMarkdown({
+    host,
+    source,
+    trusted: false,
+    sanitizer: options.sanitizer,
+    resolver: options.resolver ?? null,
+    linkHandler: options.linkHandler ?? null,
+    latexTypesetter: options.latexTypesetter ?? null,
+    markdownParser: options.markdownParser ?? null,
+    shouldTypeset: false, // the caller typesets once the body is on the page
+    translator: options.translator
+  });
+  scrubActiveContent(host);
+}
+
+/** Remove a leading `# Title` that repeats the heading already shown above the report. */
+export function dropRepeatedTitle(host: HTMLElement, title: string): void {
+  const first = host.firstElementChild;
+  if (first?.localName !== 'h1') {
+    return;
+  }
+  const copy = first.cloneNode(true) as Element;
+  copy.querySelectorAll('.jp-InternalAnchorLink').forEach(anchor => anchor.remove());
+  if (copy.textContent?.trim() === title.trim()) {
+    first.remove();
+  }
+}
+
+const CITATION = /\[citation:\s*(\d+)\s*\]/g;
+const NO_CITATIONS_INSIDE = 'a, code, pre, kbd, samp, script, style, textarea, svg, math';
+
+/** Where a citation points: the element id of a source and a short label for it. */
+export interface ICitationTarget {
+  id: string;
+  label: string;
+}
+
+/**
+ * Replace each `[citation:N]` in the rendered text with a link to source N. Text inside links and
+ * code is left alone; a citation of a source that is not listed stays as marked-up text.
+ */
+export function linkCitations(host: HTMLElement, targets: ReadonlyMap<number, ICitationTarget>): void {
+  const doc = host.ownerDocument;
+  const walker = doc.createTreeWalker(host, NodeFilter.SHOW_TEXT);
+  const texts: Text[] = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node as Text;
+    if (text.data.includes('[citation:') && !text.parentElement?.closest(NO_CITATIONS_INSIDE)) {
+      texts.push(text);
+    }
+  }
+  for (const text of texts) {
+    const parts: Node[] = [];
+    let last = 0;
+    for (const match of text.data.matchAll(CITATION)) {
+      const start = match.index ?? 0;
+      parts.push(doc.createTextNode(text.data.slice(last, start)));
+      parts.push(citationNode(doc, Number(match[1]), targets));
+      last = start + match[0].length;
+    }
+    if (last > 0) {
+      parts.push(doc.createTextNode(text.data.slice(last)));
+      text.replaceWith(...parts);
+    }
+  }
+}
+
+function citationNode(doc: Document, index: number, targets: ReadonlyMap<number, ICitationTarget>): Node {
+  const sup = doc.createElement('sup');
+  const target = targets.get(index);
+  if (target) {
+    const link = doc.createElement('a');
+    link.className = 'deepsearch-citation';
+    link.href = `#${target.id}`;
+    link.textContent = `[${index}]`;
+    link.title = target.label;
+    link.setAttribute('aria-label', `Source ${index}: ${target.label}`);
+    sup.appendChild(link);
+  } else {
+    sup.className = 'deepsearch-citation-missing';
+    sup.textContent = `[${index}]`;
+    sup.title = `Source ${index} is not in the sources list`;
+  }
+  return sup;
+}
+
+const URL_ATTRIBUTES = ['href', 'src', 'xlink:href', 'action', 'formaction', 'poster', 'background'];
+// Script in CSS: old browsers ran these; no current one does, but there is no reason to keep them.
+const ACTIVE_CSS = /(java|vb|live)script\s*:|expression\s*\(|-moz-binding|behavior\s*:/i;
+
+/**
+ * Defence in depth behind the sanitizer: drop event-handler attributes, URL attributes with a
+ * script-capable scheme, styles that name a script, script-like elements, and JupyterLab command
+ * links (report text must not be able to run an application command when clicked).
+ */
+export function scrubActiveContent(host: HTMLElement): void {
+  host.querySelectorAll('script, iframe, object, embed, base, meta, form').forEach(el => el.remove());
+  for (const el of Array.from(host.querySelectorAll('*'))) {
+    for (const attr of Array.from(el.attributes)) {
+      const name = attr.name.toLowerCase();
+      if (name.startsWith('on') || name.startsWith('data-commandlinker')) {
+        el.removeAttribute(attr.name);
+      } else if (URL_ATTRIBUTES.includes(name) && !isKeptUrl(attr.value, el.localName === 'img')) {
+        el.removeAttribute(attr.name);
+      } else if (name === 'style' && ACTIVE_CSS.test(attr.value)) {
+        el.removeAttribute(attr.name);
+      }
+    }
+  }
+}

@@ -1,0 +1,91 @@
+"""The report fixtures and the packaging facts the JupyterLab extension relies on.
+
+The TypeScript tests (``labextension/src/__tests__``) render the same fixtures, so a fixture that
+drifts from the schema would make both test suites pass on data the Python side can never write.
+The packaging checks catch the ways a release breaks without any code changing: a version bump in
+one place only, or the npm name and the install folder drifting apart.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from deepsearch_nb._labextension import LABEXTENSION_NAME, _jupyter_labextension_paths
+from deepsearch_nb._version import __version__
+
+ROOT = Path(__file__).resolve().parents[2]
+REPORTS = ROOT / "tests" / "data" / "reports"
+SCHEMA = ROOT / "deepsearch_nb" / "schemas" / "report.v1.schema.json"
+PACKAGE_JSON = ROOT / "labextension" / "package.json"
+V1_FIXTURES = ["completed", "cancelled_partial", "failed", "hostile"]
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.Draft202012Validator:
+    schema = _load(SCHEMA)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+@pytest.mark.parametrize("name", V1_FIXTURES)
+def test_v1_fixture_is_valid(validator: jsonschema.Draft202012Validator, name: str) -> None:
+    doc = _load(REPORTS / f"{name}.json")
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(doc)]
+    assert errors == []
+
+
+def test_unknown_version_fixture_is_refused_by_the_v1_schema(validator: jsonschema.Draft202012Validator) -> None:
+    doc = _load(REPORTS / "unknown_version.json")
+    assert doc["schema_version"] == 2
+    assert not validator.is_valid(doc)
+
+
+def test_every_fixture_is_covered() -> None:
+    assert sorted(p.stem for p in REPORTS.glob("*.json")) == sorted([*V1_FIXTURES, "unknown_version"])
+
+
+def test_completed_fixture_exercises_what_the_renderer_shows() -> None:
+    doc = _load(REPORTS / "completed.json")
+    indexes = {s["index"] for s in doc["sources"]}
+    assert len(indexes) >= 3
+    assert all(f"[citation:{i}]" in doc["report_markdown"] for i in indexes)
+    assert [h["stage"] for h in doc["hitl"]] == ["clarification", "outline_review"]
+    assert doc["hitl"][1]["outline"]["sections"]
+
+
+def test_hostile_fixture_is_hostile_in_every_text_field() -> None:
+    doc = _load(REPORTS / "hostile.json")
+    for field in ("question", "title", "error", "report_markdown", "conversation_id"):
+        assert "<" in doc[field], field
+    assert any(s["url"].strip().lower().startswith("javascript:") for s in doc["sources"])
+    assert any("<script" in s["title"] for s in doc["sources"])
+    assert "javascript:" in doc["report_markdown"]
+
+
+def test_package_json_version_matches_python_version() -> None:
+    assert _load(PACKAGE_JSON)["version"] == __version__
+
+
+def test_package_json_declares_a_mime_extension_built_into_the_package() -> None:
+    jupyterlab = _load(PACKAGE_JSON)["jupyterlab"]
+    assert jupyterlab["mimeExtension"] is True
+    assert (PACKAGE_JSON.parent / jupyterlab["outputDir"]).resolve() == ROOT / "deepsearch_nb" / "labextension"
+
+
+def test_install_names_agree() -> None:
+    name = _load(PACKAGE_JSON)["name"]
+    assert name == LABEXTENSION_NAME
+    assert _jupyter_labextension_paths() == [{"src": "labextension", "dest": name}]
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    wheel = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]
+    assert wheel["shared-data"]["deepsearch_nb/labextension"] == f"share/jupyter/labextensions/{name}"
