@@ -67,7 +67,8 @@ class OpenJiuwenAgent:
         config = copy.deepcopy(self.sdk.default_config)
         _merge(config, self.agent_config)
         _merge(config, dict(overrides or {}))
-        return _fresh_secrets(config)
+        fresh: dict[str, Any] = _fresh_secrets(config)
+        return fresh
 
     def _agent_for(self, config: Mapping[str, Any]) -> Any:
         key = f"{config.get('search_mode', 'research')}:{config.get('execution_method', 'parallel')}"

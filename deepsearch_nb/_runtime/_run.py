@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Mapping
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -152,7 +152,7 @@ class Run:
 
         return unsubscribe
 
-    def events(self) -> AsyncIterator[RunEvent]:
+    def events(self) -> AsyncGenerator[RunEvent, None]:
         """The events from this call on until the run's terminal state (the last one yielded).
 
         The subscription starts here, not at the first iteration, so a consumer started later as a task
@@ -165,7 +165,7 @@ class Run:
     @staticmethod
     async def _iterate(
         queue: asyncio.Queue[RunEvent], unsubscribe: Callable[[], None], *, done: bool
-    ) -> AsyncIterator[RunEvent]:
+    ) -> AsyncGenerator[RunEvent, None]:
         try:
             while not done:
                 event = await queue.get()

@@ -1,0 +1,117 @@
+"""BM25 retrieval over the corpus (``bm25s``), plus the term statistics the writer and outliner share.
+
+The vocabulary is built here in first-seen order and handed to ``bm25s`` as token ids, so token
+numbering never depends on Python's hash seed; ties between equal scores are broken by document number.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._corpus import Corpus, Document
+from ._text import tokenize
+
+__all__ = ["CorpusIndex", "Hit"]
+
+_TITLE_WEIGHT = 2  # a title states what a document is about: its terms count twice
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A retrieved document and its (query-weighted) BM25 score."""
+
+    doc: Document
+    score: float
+
+
+class CorpusIndex:
+    """A read-only BM25 index; safe to share between conversations (no state changes after build)."""
+
+    def __init__(self, corpus: Corpus) -> None:
+        import bm25s  # imported here: it costs ~0.3 s and only the local agent needs it
+
+        self.corpus = corpus
+        vocab: dict[str, int] = {}
+        doc_freq: Counter[int] = Counter()
+        token_ids: list[list[int]] = []
+        memo: dict[str, str] = {}
+        for doc in corpus.documents:
+            terms = tokenize(doc.title, memo) * _TITLE_WEIGHT + tokenize(doc.text, memo)
+            ids = [vocab.setdefault(t, len(vocab)) for t in terms]
+            doc_freq.update(set(ids))
+            token_ids.append(ids)
+        self._vocab = vocab
+        self._n_docs = len(corpus.documents)
+        self._idf = [self._idf_of(doc_freq[i]) for i in range(len(vocab))]
+        self._bm25: Any = bm25s.BM25()
+        self._bm25.index((token_ids, vocab), create_empty_token=False, show_progress=False)
+
+    def _idf_of(self, df: int) -> float:
+        # The Lucene idf bm25s uses: positive even for terms in most documents.
+        return math.log(1.0 + (self._n_docs - df + 0.5) / (df + 0.5))
+
+    @property
+    def vocabulary_size(self) -> int:
+        return len(self._vocab)
+
+    def idf(self, term: str) -> float:
+        """Rarity of a term; unknown terms weigh nothing (nothing in the corpus can match them)."""
+        tid = self._vocab.get(term)
+        return 0.0 if tid is None else self._idf[tid]
+
+    def matching_documents(self, terms: Sequence[str]) -> int:
+        """How many documents contain at least one of ``terms``."""
+        return int(np.count_nonzero(self.scores(dict.fromkeys(terms, 1.0))))
+
+    def scores(self, weights: Mapping[str, float]) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """BM25 score of every document for a weighted query (weights multiply each term's score)."""
+        total = np.zeros(self._n_docs, dtype=np.float64)
+        for term, weight in weights.items():
+            tid = self._vocab.get(term)
+            if tid is None or weight <= 0:
+                continue
+            total += weight * self._bm25.get_scores_from_ids([tid]).astype(np.float64)
+        return total
+
+    def search(
+        self, weights: Mapping[str, float], k: int, *, exclude: Sequence[int] = (), min_score: float = 0.0
+    ) -> list[Hit]:
+        """The ``k`` best documents with a positive score, best first, ties by document number."""
+        scores = self.scores(weights)
+        if len(exclude):
+            scores[np.asarray(exclude, dtype=np.int64)] = 0.0
+        order = np.lexsort((np.arange(self._n_docs), -scores))
+        hits: list[Hit] = []
+        for i in order[: max(k, 0)]:
+            score = float(scores[i])
+            if score <= min_score:
+                break
+            hits.append(Hit(self.corpus.documents[int(i)], round(score, 6)))
+        return hits
+
+    def vector(self, doc: Document) -> dict[str, float]:
+        """A unit-length tf-idf vector of a document, for grouping documents into sections."""
+        counts = Counter(tokenize(doc.title) * _TITLE_WEIGHT + tokenize(doc.text))
+        weights = {t: (1.0 + math.log(c)) * self.idf(t) for t, c in sorted(counts.items())}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        return {t: w / norm for t, w in weights.items()}
+
+    def sentence_score(self, sentence_terms: Sequence[str], weights: Mapping[str, float]) -> float:
+        """How well one sentence answers a weighted query: idf of the query terms it contains, damped by
+        length so long sentences do not win by size alone."""
+        present = set(sentence_terms)
+        gained = sum(w * self.idf(t) for t, w in weights.items() if t in present)
+        return gained / (1.0 + 0.02 * len(sentence_terms))
+
+
+def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    """Cosine of two unit vectors stored as dicts."""
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b.get(t, 0.0) for t, w in a.items())

@@ -1,0 +1,102 @@
+"""Optional section writing by an OpenAI-compatible LLM (off by default, needs ``httpx``).
+
+The extractive writer still chooses the evidence: the model gets the numbered sentences the section
+would have quoted and is asked to write prose that cites them as ``[citation:N]``. The wording is then
+the model's, so the verbatim-quote guarantee of the extractive report no longer holds, and neither does
+byte-for-byte determinism; ``citation_messages`` still lists the evidence each number stood for.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+from ..._errors import AgentError, ConfigurationError
+
+__all__ = ["LlmWriter", "section_messages"]
+
+_SYSTEM = (
+    "You write one section of a research report. Use only the numbered evidence you are given. "
+    "After every claim put the number of its evidence as [citation:N]. Write one to three paragraphs of "
+    "plain Markdown prose: no heading, no preamble, no list of sources, nothing the evidence does not say."
+)
+
+
+def section_messages(
+    question: str, title: str, description: str, evidence: Sequence[tuple[int, str]]
+) -> list[dict[str, str]]:
+    """The chat messages asking for one section."""
+    lines = [f"Research question: {question}", f"Section: {title}"]
+    if description:
+        lines.append(f"What the section covers: {description}")
+    lines.append("Evidence:")
+    lines += [f"[{number}] {sentence}" for number, sentence in evidence]
+    return [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": "\n".join(lines)}]
+
+
+class LlmWriter:
+    """Streams chat completions from ``{base_url}/chat/completions`` (``stream: true``, SSE).
+
+    ``config``: ``base_url`` (e.g. ``http://127.0.0.1:8000/v1``), ``model``, optional ``api_key``,
+    ``temperature`` (default 0.2), ``timeout`` seconds (default 120) and ``transport`` (an ``httpx``
+    transport, for tests or proxies).
+    """
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        if importlib.util.find_spec("httpx") is None:
+            raise ConfigurationError("llm= needs httpx: pip install 'deepsearch-nb[remote]' (or leave llm=None).")
+        base_url = config.get("base_url")
+        model = config.get("model")
+        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+            raise ConfigurationError(
+                f"llm['base_url'] must be an http(s) URL such as 'http://127.0.0.1:8000/v1', not {base_url!r}."
+            )
+        if not isinstance(model, str) or not model:
+            raise ConfigurationError("llm['model'] must name the model to use.")
+        api_key = config.get("api_key") or ""
+        if not isinstance(api_key, str):
+            raise ConfigurationError("llm['api_key'] must be a string.")
+        self._url = base_url.rstrip("/") + "/chat/completions"
+        self._model = model
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._temperature = float(config.get("temperature", 0.2))
+        self._timeout = float(config.get("timeout", 120.0))
+        self._transport = config.get("transport")
+
+    def __repr__(self) -> str:  # never show the key
+        return f"LlmWriter(url={self._url!r}, model={self._model!r})"
+
+    async def stream(self, messages: list[dict[str, str]]) -> AsyncIterator[str]:
+        """The text deltas of one completion; raises :class:`AgentError` saying what went wrong."""
+        import httpx
+
+        body = {"model": self._model, "messages": messages, "stream": True, "temperature": self._temperature}
+        try:
+            async with (
+                httpx.AsyncClient(timeout=self._timeout, transport=self._transport) as client,
+                client.stream("POST", self._url, json=body, headers=self._headers) as response,
+            ):
+                if response.status_code != 200:
+                    detail = (await response.aread()).decode("utf-8", errors="replace")[:300]
+                    raise AgentError(f"The LLM at {self._url} answered HTTP {response.status_code}: {detail}")
+                async for line in response.aiter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[len("data:") :].strip()
+                    if data == "[DONE]":
+                        break
+                    delta = _delta(data)
+                    if delta:
+                        yield delta
+        except httpx.HTTPError as exc:
+            raise AgentError(f"The LLM at {self._url} could not be reached: {exc!r}") from exc
+
+
+def _delta(data: str) -> str:
+    try:
+        choices = json.loads(data)["choices"]
+        return str((choices[0].get("delta") or {}).get("content") or "") if choices else ""
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise AgentError(f"The LLM sent a chunk that is not a chat completion: {data[:200]}") from exc

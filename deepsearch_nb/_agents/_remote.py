@@ -1,0 +1,151 @@
+"""An agent that is a DeepSearch server: the run API over HTTP with an SSE response (``remote`` extra).
+
+The server keeps a round's stream open after an interrupt and resumes the run when the next request
+for the same conversation arrives; only then does the old stream end. So a paused round's response is
+kept here (not closed) until the next round's request has been answered, or the session is cleaned up.
+Cancel is a request with ``interrupt_feedback="cancel"`` (JSON answer). HTTP errors become
+:class:`RemoteAgentError` with the server's ``detail``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._errors import ConfigurationError, RemoteAgentError
+from ._base import ChunkLike
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["RemoteAgent", "sse_data"]
+
+RUN_PATH = "/api/v1/agent/deepsearch/run/"
+
+
+async def sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
+    """The ``data`` of each server-sent event (comments such as pings and other fields skipped)."""
+    data: list[str] = []
+    async for line in lines:
+        if not line:
+            if data:
+                yield "\n".join(data)
+                data = []
+        elif line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
+    if data:
+        yield "\n".join(data)
+
+
+class RemoteAgent:
+    """Research through a DeepSearch server at ``base_url`` (http://127.0.0.1:8000, ...).
+
+    ``request`` holds request fields sent with every run (llm_config, search configs, ...); an
+    ``agent_config`` passed to ``run`` is merged over it. Pass ``client`` to share an ``httpx.AsyncClient``
+    (or to use ``httpx.MockTransport`` in tests).
+    """
+
+    kind = "remote"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        space_id: str = "default",
+        request: Mapping[str, Any] | None = None,
+        client: httpx.AsyncClient | None = None,
+        timeout: float = 600.0,
+    ) -> None:
+        try:
+            import httpx
+        except ImportError:
+            raise ConfigurationError("RemoteAgent needs httpx: pip install 'deepsearch-nb[remote]'.") from None
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigurationError(f"base_url must start with http:// or https://, not {base_url!r}.")
+        self.url = base_url.rstrip("/") + RUN_PATH
+        self.space_id = space_id
+        self.request = dict(request or {})
+        self._client = client or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0))
+        self._paused: dict[str, httpx.Response] = {}
+
+    async def run(
+        self,
+        message: str,
+        conversation_id: str,
+        agent_config: Mapping[str, Any] | None = None,
+        report_template: str = "",
+        interrupt_feedback: str = "",
+    ) -> AsyncIterator[ChunkLike]:
+        body = {
+            **self.request,
+            **dict(agent_config or {}),
+            "space_id": self.space_id,
+            "conversation_id": conversation_id,
+            "message": message,
+            "interrupt_feedback": interrupt_feedback,
+        }
+        previous = self._paused.pop(conversation_id, None)
+        request = self._client.build_request("POST", self.url, json=body, headers={"Accept": "text/event-stream"})
+        response = await self._client.send(request, stream=True)
+        keep_open = False
+        try:
+            if previous is not None:  # the server has resumed the run: its old stream ends now
+                await previous.aclose()
+            if response.status_code >= 400:
+                raise RemoteAgentError(response.status_code, _detail(await response.aread()))
+            async for data in sse_data(response.aiter_lines()):
+                yield data
+                if _is_interrupt(data):
+                    keep_open = True  # closing it could end the paused session on the server
+                    self._paused[conversation_id] = response
+                    return
+        finally:
+            if not keep_open:
+                await response.aclose()
+
+    async def cancel_tasks(self, conversation_id: str) -> None:
+        """Ask the server to cancel (its task, HITL state and checkpointer)."""
+        body = {
+            "space_id": self.space_id,
+            "conversation_id": conversation_id,
+            "message": "",
+            "interrupt_feedback": "cancel",
+        }
+        response = await self._client.post(self.url, json=body)
+        if response.status_code >= 400:
+            raise RemoteAgentError(response.status_code, _detail(response.content))
+
+    async def cleanup_session(self, conversation_id: str) -> None:
+        paused = self._paused.pop(conversation_id, None)
+        if paused is not None:
+            await paused.aclose()
+
+    async def aclose(self) -> None:
+        for conversation_id in list(self._paused):
+            await self.cleanup_session(conversation_id)
+        await self._client.aclose()
+
+
+def _is_interrupt(data: str) -> bool:
+    if '"waiting_user_input"' not in data:  # cheap test first: most chunks are tokens
+        return False
+    with contextlib.suppress(ValueError):
+        parsed = json.loads(data)
+        return isinstance(parsed, dict) and parsed.get("event") == "waiting_user_input"
+    return False
+
+
+def _detail(body: bytes) -> str:
+    text = body.decode("utf-8", errors="replace")
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text.strip()[:500] or "(no detail)"
+    detail = parsed.get("detail", parsed) if isinstance(parsed, dict) else parsed
+    if isinstance(detail, list):  # FastAPI's 422: a list of {loc, msg}
+        return "; ".join(
+            f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg')}" for d in detail if isinstance(d, dict)
+        )
+    return str(detail)

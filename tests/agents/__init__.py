@@ -1,0 +1,1 @@
+"""Tests of the embedded offline research agent (deepsearch_nb._agents._local)."""

@@ -1,0 +1,135 @@
+"""The remote agent against a real DeepSearch run API (deepsearch_nb.server) served by uvicorn on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from deepsearch_nb import RemoteAgentError, RunManager, RunState
+from deepsearch_nb._agents._local import DEMO_QUESTION, LocalResearchAgent
+from deepsearch_nb._agents._remote import RemoteAgent, sse_data
+from deepsearch_nb._runtime import ChunkReceived
+from deepsearch_nb.server import create_app
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Served:
+    """The run API in a real uvicorn server on its own thread and loop, serving a paced local agent."""
+
+    def __init__(self) -> None:
+        agent = LocalResearchAgent(pacing=0.002)  # a report takes seconds: long enough to cancel mid-stream
+        self.app = create_app(lambda request: agent)
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> Served:
+        self.thread.start()
+        for _ in range(200):
+            if self.server.started:
+                return self
+            threading.Event().wait(0.025)
+        raise RuntimeError("uvicorn did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[Served]:
+    with Served() as s:
+        yield s
+
+
+@pytest.fixture
+async def remote(served: Served) -> AsyncIterator[RemoteAgent]:
+    agent = RemoteAgent(served.url, space_id="team")
+    yield agent
+    await agent.aclose()
+
+
+async def _health(url: str) -> dict[str, object]:
+    async with httpx.AsyncClient() as client:
+        return dict((await client.get(url + "/api/health")).json())
+
+
+async def test_a_hitl_run_over_http(manager: RunManager, remote: RemoteAgent, served: Served) -> None:
+    run = manager.start(remote, DEMO_QUESTION)
+    assert await run.until_settled() is RunState.WAITING_USER_INPUT
+    assert run.pending is not None and run.pending.questions
+    run.submit("Focus on costs and safety")
+    await run.until_settled()
+    assert run.pending is not None and run.pending.outline is not None
+    run.submit("revise: add a section on recycling")
+    await run.until_settled()
+    assert run.pending is not None and run.pending.outline is not None
+    assert any("ecycl" in s.title for s in run.pending.outline.sections)
+    run.submit("accept")
+    await asyncio.wait_for(run.wait(), 60)
+    assert run.state is RunState.COMPLETED, run.error
+    assert "[citation:1]" in run.report_markdown
+    assert (await _health(served.url))["live_runs"] == 0
+
+
+async def test_cancel_reaches_the_server(manager: RunManager, remote: RemoteAgent, served: Served) -> None:
+    run = manager.start(remote, DEMO_QUESTION)
+    await run.until_settled()
+    assert (await _health(served.url))["paused_sessions"] == 1
+    run.cancel()
+    await run
+    assert run.state is RunState.CANCELLED
+    for _ in range(100):
+        if (await _health(served.url))["live_runs"] == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert await _health(served.url) == {"status": "ok", "live_runs": 0, "paused_sessions": 0}
+
+
+async def test_cancel_mid_stream_stops_the_server_run(manager: RunManager, remote: RemoteAgent, served: Served) -> None:
+    run = manager.start(
+        remote, DEMO_QUESTION, agent_config={"workflow_human_in_the_loop": False, "outline_interaction_enabled": False}
+    )
+    writing = asyncio.Event()
+    run.subscribe(lambda e: writing.set() if isinstance(e, ChunkReceived) and e.chunk.agent == "sub_reporter" else None)
+    await asyncio.wait_for(writing.wait(), 30)
+    assert (await _health(served.url))["live_runs"] == 1
+    run.cancel()
+    await asyncio.wait_for(run.wait(), 2)
+    assert run.state is RunState.CANCELLED
+    for _ in range(100):
+        if (await _health(served.url))["live_runs"] == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert (await _health(served.url))["live_runs"] == 0
+
+
+async def test_bad_configuration_is_a_clear_http_error(remote: RemoteAgent) -> None:
+    remote.request = {"info_collector_search_method": "web"}
+    with pytest.raises(RemoteAgentError, match=r"HTTP 400: .*needs web_search_config"):
+        async for _ in remote.run("q", "conv-x"):
+            pass
+    remote.request = {"outliner_max_section_num": 99}
+    with pytest.raises(RemoteAgentError, match=r"HTTP 422: outliner_max_section_num: .*less than or equal to 15"):
+        async for _ in remote.run("q", "conv-y"):
+            pass
+
+
+async def test_sse_framing_skips_pings_and_joins_data_lines() -> None:
+    async def lines() -> AsyncIterator[str]:
+        for line in [": ping - 2026-11-24 00:00:00", "", 'data: {"a":', "data: 1}", "", "event: x", "data: 2", ""]:
+            yield line
+
+    assert [d async for d in sse_data(lines())] == ['{"a":\n1}', "2"]
