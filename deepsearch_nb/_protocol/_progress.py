@@ -58,6 +58,7 @@ class ResearchProgress:
     sections_failed: set[str] = field(default_factory=set)
     final_result: FinalResult | None = None
     error: str | None = None  # the agent's exception_info, if it reported one
+    notices: list[str] = field(default_factory=list)  # recoverable errors of other producers (bad outline, ...)
     all_end: bool = False
     chunks: int = 0
     malformed: int = 0
@@ -105,6 +106,8 @@ class ResearchProgress:
             self._add_source(chunk.content)
         elif agent == AgentName.END or agent == AgentName.FRAMEWORK:
             self._end(chunk)
+        elif event == StreamEvent.ERROR:
+            self.notices.append(_exception_info(chunk.content))
         return None
 
     def _collect_payload(self, chunk: Chunk, done: Callable[[str], None]) -> None:

@@ -106,3 +106,11 @@ def test_an_outline_json_answer_replaces_the_outline() -> None:
 def test_bad_answers_say_what_to_fix(call: object, match: str) -> None:
     with pytest.raises(InvalidInputError, match=match):
         call()  # type: ignore[operator]
+
+
+def test_errors_of_other_producers_are_kept_as_notices() -> None:
+    progress = ResearchProgress()
+    content = json.dumps({"exception_info": "The outline has no sections."})
+    progress.feed(Chunk(agent="outline_interaction", event="error", content=content))
+    assert progress.notices == ["The outline has no sections."]
+    assert progress.error is None  # the run goes on: the same question is asked again
