@@ -1,0 +1,413 @@
+"""``research()``: one call in a cell shows the panel, runs the agent in the background, and leaves the report.
+
+Why a background task on the kernel's loop: measured on ipykernel 6.31 and 7.4, such a task keeps running
+after its cell ends, and widget clicks are handled once the cell is idle, on both versions (ipykernel 6
+handles no comm message while a cell runs, awaited or not). So ``research(...)`` returns at once and the
+buttons work. The same handle is awaitable, ``report = await research(...)``, for Run All, nbclient and
+papermill: those record only outputs of the cell being executed, and the awaited report is that cell's.
+
+Who answers the agent's questions, in this order: the scripted ``answers``; else a person in the panel
+(or ``handle.submit(...)``). ``answer_timeout="auto"`` decides how long to wait for a person: forever once
+a browser has shown the panel (its stream view reports itself when it renders), otherwise 5 s, after which
+the run is cancelled and awaiting the handle raises :class:`HitlTimeout` with what to do. nbclient,
+papermill, scripts and ``display=False`` have no browser view, so a forgotten answer fails fast there
+instead of hanging CI; a notebook open in JupyterLab waits for the person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Generator, Mapping
+from typing import Any, Literal
+
+from .._agents import Agent
+from .._errors import ConfigurationError, DeepSearchError, HitlTimeout, InvalidInputError, RunStateError
+from .._protocol import HitlAnswer, HitlRequest
+from .._runtime import CancelOutcome, ManagerStats, Run, RunEvent, RunManager, RunState, StateChanged, default_manager
+from ._answers import Answers, ScriptedAnswers
+from ._document import Report
+from ._panel import ResearchPanel, ipython_display
+from ._render import report_bundle
+
+__all__ = ["HEADLESS_ANSWER_TIMEOUT_S", "AnswerTimeout", "ResearchHandle", "research", "research_sync", "stats"]
+
+_log = logging.getLogger("deepsearch_nb.ui")
+
+HEADLESS_ANSWER_TIMEOUT_S = 5.0
+"""How long ``answer_timeout="auto"`` waits for an answer when no browser shows the panel."""
+
+AnswerTimeout = float | Literal["auto"] | None
+
+
+def stats(manager: RunManager | None = None) -> ManagerStats:
+    """The run manager's bookkeeping (``.is_idle`` is True when nothing runs, waits or is being cleaned up)."""
+    return (manager or default_manager()).stats()
+
+
+def research(
+    question: str,
+    *,
+    agent: Agent | None = None,
+    answers: Answers | None = None,
+    manager: RunManager | None = None,
+    conversation_id: str | None = None,
+    agent_config: Mapping[str, Any] | None = None,
+    display: bool = True,
+    answer_timeout: AnswerTimeout = "auto",
+) -> ResearchHandle:
+    """Start a research run in the background and show its panel; returns an awaitable handle.
+
+    ``agent`` defaults to the offline ``LocalResearchAgent()``. ``answers`` scripts the HITL stops: a list
+    (one per stop, in order) or a dict per stage (``{"clarification": "...", "outline_review": ["accept"]}``).
+    ``answer_timeout``: seconds to wait for a person at each unanswered stop, ``None`` to wait forever, or
+    ``"auto"`` (forever once a browser shows the panel, else :data:`HEADLESS_ANSWER_TIMEOUT_S`).
+    ``display`` shows the panel (only inside a Jupyter kernel) and, when the run ends, replaces it with
+    the report.
+
+    ``await research(...)`` returns the :class:`Report` whatever the run's outcome (its ``status`` says
+    COMPLETED, CANCELLED or FAILED); it raises :class:`HitlTimeout` when a question went unanswered and
+    :class:`InvalidInputError` when a scripted answer did not fit its question.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise RunStateError(
+            "research() runs on the notebook's event loop: call it in a notebook cell or in async code. "
+            "In a script, use deepsearch_nb.research_sync(...)."
+        ) from None
+    scripted = ScriptedAnswers(answers)  # refuse a malformed script before anything starts
+    timeout = _check_timeout(answer_timeout)
+    if agent is None:
+        from .._agents._local import LocalResearchAgent
+
+        agent = LocalResearchAgent()
+    run = (manager or default_manager()).start(
+        agent, question, conversation_id=conversation_id, agent_config=agent_config
+    )
+    return ResearchHandle(run, scripted, display=display and _in_kernel(), answer_timeout=timeout)
+
+
+def research_sync(
+    question: str,
+    *,
+    agent: Agent | None = None,
+    answers: Answers | None = None,
+    manager: RunManager | None = None,
+    conversation_id: str | None = None,
+    agent_config: Mapping[str, Any] | None = None,
+    display: bool = True,
+    answer_timeout: AnswerTimeout = "auto",
+) -> Report:
+    """``research(...)`` for synchronous code: runs until the end and returns the :class:`Report`.
+
+    In a script it uses ``asyncio.run``. Called from a running loop (a plain, non-awaiting call in a
+    notebook cell) it makes that loop re-entrant with nest-asyncio, only then and only for this call's
+    loop, never at import. Prefer ``await research(...)`` in notebooks.
+    """
+    kwargs: dict[str, Any] = {
+        "agent": agent,
+        "answers": answers,
+        "manager": manager,
+        "conversation_id": conversation_id,
+        "agent_config": agent_config,
+        "display": display,
+        "answer_timeout": answer_timeout,
+    }
+
+    async def main() -> Report:
+        return await research(question, **kwargs)
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+
+        async def standalone() -> Report:
+            try:
+                return await main()
+            finally:  # cleanups are tasks on this loop: let them end before asyncio.run closes it
+                with contextlib.suppress(TimeoutError):
+                    await (manager or default_manager()).drain(10)
+
+        return asyncio.run(standalone())
+    _allow_nested(loop)
+    return loop.run_until_complete(main())
+
+
+class ResearchHandle:
+    """A research run started by :func:`research`: its panel, its answers, and its report when it ends.
+
+    Await it for the :class:`Report`. ``cancel()`` and ``submit()`` are safe from any thread.
+    """
+
+    def __init__(
+        self, run: Run, answers: ScriptedAnswers, *, display: bool, answer_timeout: float | str | None
+    ) -> None:
+        self.run = run
+        self.answers = answers
+        self.answer_timeout = answer_timeout
+        self.report: Report | None = None
+        self.error: BaseException | None = None
+        self.panel: ResearchPanel | None = None
+        self._wake = asyncio.Event()
+        self._created_in = _execution_count()
+        if display:
+            self.panel = ResearchPanel(run)
+            self.panel.display()
+            self.panel.stream.on_view(self._wake.set)
+        self._unsubscribe = run.subscribe(self._on_event)
+        self._task: asyncio.Task[None] = run.loop.create_task(self._drive(), name=f"deepsearch-nb research {run.key}")
+
+    # --- reading -----------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> RunState:
+        return self.run.state
+
+    @property
+    def question(self) -> str:
+        return self.run.question
+
+    @property
+    def conversation_id(self) -> str:
+        return self.run.conversation_id
+
+    def done(self) -> bool:
+        """The run is over and its report is built (the panel, if any, has been replaced)."""
+        return self._task.done()
+
+    def result(self) -> Report:
+        """The report of a finished run (raises what awaiting would raise; RunStateError while running)."""
+        if not self._task.done():
+            raise RunStateError(f"The run {self.run.key} is still {self.run.state.value}; await the handle instead.")
+        if self.error is not None:
+            raise self.error
+        if self.report is None:
+            raise RunStateError("The run ended without a report (its task was cancelled).")
+        return self.report
+
+    def __await__(self) -> Generator[Any, None, Report]:
+        return self._wait().__await__()
+
+    async def _wait(self) -> Report:
+        try:
+            await asyncio.shield(self._task)
+        except asyncio.CancelledError:
+            if not self._task.done():  # the awaiting cell was stopped: stop the research with it
+                self.cancel()
+            raise
+        return self.result()
+
+    def __repr__(self) -> str:
+        question = self.question if len(self.question) <= 60 else self.question[:57] + "..."
+        return f"<ResearchHandle {self.state.value} {question!r} conversation_id={self.conversation_id!r}>"
+
+    def _ipython_display_(self) -> None:
+        """Nothing in the cell that made the panel (it is already there); else the report or the status."""
+        display = ipython_display().display
+        if self.panel is not None and self._created_in is not None and self._created_in == _execution_count():
+            return
+        if self.report is not None:
+            display(self.report)
+        else:
+            display({"text/plain": repr(self)}, raw=True)
+
+    # --- steering (any thread) -------------------------------------------------------------------
+
+    def cancel(self) -> CancelOutcome:
+        return self.run.cancel()
+
+    def submit(self, answer: HitlAnswer | str | dict[str, Any]) -> None:
+        """Answer the pending question (the same as typing it in the panel)."""
+        self.run.submit(answer)
+
+    # --- the background task ---------------------------------------------------------------------
+
+    def _on_event(self, event: RunEvent) -> None:
+        if isinstance(event, StateChanged):
+            self._wake.set()
+
+    async def _drive(self) -> None:
+        run = self.run
+        try:
+            while True:
+                state = await run.until_settled()
+                if state.terminal:
+                    break
+                request = run.pending
+                if request is None:  # waiting, but the question is not recorded yet: look again shortly
+                    await asyncio.sleep(0.05)
+                    continue
+                answer = self.answers.next_for(request.stage)
+                if answer is not None:
+                    self._submit_scripted(request, answer)
+                else:
+                    await self._wait_for_person(request)
+        except asyncio.CancelledError:
+            self._stop("the notebook stopped the run's task")
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(run.wait(), 5)
+            self._finish()
+            raise
+        except DeepSearchError as exc:
+            self.error = exc
+            self._stop(_reason(exc))
+            await run.wait()
+        except Exception as exc:  # a bug here must not leave a live run or a dead panel behind
+            _log.exception("the research helper failed for %s", run.key)
+            self.error = exc
+            self._stop(f"deepsearch_nb failed: {type(exc).__name__}: {exc}")
+            await run.wait()
+        self._finish()
+
+    def _submit_scripted(self, request: HitlRequest, answer: HitlAnswer) -> None:
+        try:
+            self.run.submit(answer)
+        except InvalidInputError as exc:
+            raise InvalidInputError(
+                f"The scripted answer {answer.feedback.value!r} {answer.message[:80]!r} does not fit the "
+                f"{request.stage.value} question: {exc}"
+            ) from None
+
+    async def _wait_for_person(self, request: HitlRequest) -> None:
+        run = self.run
+        loop = run.loop
+        started = loop.time()
+        while run.state is RunState.WAITING_USER_INPUT and run.pending is request:
+            self._wake.clear()
+            limit = self._timeout_now()
+            if limit is None:
+                await self._wake.wait()
+                continue
+            remaining = started + limit - loop.time()
+            if remaining <= 0:
+                raise HitlTimeout(self._timeout_message(request, limit))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), remaining)
+
+    def _timeout_now(self) -> float | None:
+        if self.answer_timeout != "auto":
+            return None if self.answer_timeout is None else float(self.answer_timeout)
+        if self.panel is not None and self.panel.stream.views_seen > 0:
+            return None  # a browser shows the panel: a person can answer, however long it takes
+        return HEADLESS_ANSWER_TIMEOUT_S
+
+    def _timeout_message(self, request: HitlRequest, limit: float) -> str:
+        asked = (request.questions or request.prompt).strip().replace("\n", " ")
+        asked = asked if len(asked) <= 160 else asked[:157] + "..."
+        if self.answer_timeout == "auto":
+            where = (
+                "and no browser is showing the panel (a headless run: nbclient, papermill, a script, or display=False)"
+            )
+        else:
+            where = f"(answer_timeout={limit:g})"
+        hint = ""
+        if self.panel is not None and _ipykernel_major() == 6:
+            hint = (
+                " On ipykernel 6 a cell that awaits the run holds widget clicks back until it ends: "
+                "call research(...) without await to answer in the panel."
+            )
+        return (
+            f"No answer to the {request.stage.value} question within {limit:g} s {where}. The agent asked: "
+            f"{asked!r}. Give scripted answers, e.g. answers=['your clarification', 'accept'] or "
+            "answers={'clarification': '...', 'outline_review': ['accept']}, or pass answer_timeout=None "
+            f"to wait for handle.submit(...).{hint}"
+        )
+
+    def _stop(self, reason: str) -> None:
+        run = self.run
+        if run.state.terminal or run.cancel_requested:
+            return
+        if run.cancel_reason is None:
+            run.cancel_reason = reason  # the report says why the run stopped
+        try:
+            run.cancel()
+        except Exception:
+            _log.exception("cancelling %s failed", run.key)
+
+    def _finish(self) -> None:
+        """Build the report, put it where the panel was, close the panel's widgets."""
+        self._unsubscribe()
+        panel = self.panel
+        try:
+            self.report = Report.from_run(self.run)
+        except Exception as exc:
+            _log.exception("building the report of %s failed", self.run.key)
+            self.error = self.error or exc
+        if panel is None:
+            return
+        try:
+            if self.report is not None:
+                panel.replace_with(report_bundle(self.report.doc))
+            else:
+                panel.replace_with({"text/plain": f"deepsearch_nb could not build the report: {self.error}"})
+        except Exception:
+            _log.exception("replacing the panel of %s failed", self.run.key)
+        finally:
+            panel.close()
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def _check_timeout(value: object) -> float | str | None:
+    if value is None:
+        return None
+    if value == "auto":
+        return "auto"
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigurationError(f"answer_timeout must be 'auto', None or a number of seconds >= 0, not {value!r}.")
+    return float(value)
+
+
+def _reason(exc: DeepSearchError) -> str:
+    if isinstance(exc, HitlTimeout):
+        return "no answer to its question arrived in time (headless run)"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _in_kernel() -> bool:
+    """Inside a Jupyter kernel (where widgets and display ids reach a front-end)?"""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _execution_count() -> int | None:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    count = getattr(shell, "execution_count", None) if shell is not None else None
+    return count if isinstance(count, int) else None
+
+
+def _ipykernel_major() -> int | None:
+    try:
+        import ipykernel
+    except ImportError:
+        return None
+    try:
+        return int(str(getattr(ipykernel, "__version__", "")).split(".")[0])
+    except ValueError:
+        return None
+
+
+def _allow_nested(loop: asyncio.AbstractEventLoop) -> None:
+    """Make ``loop`` re-entrant (nest-asyncio2, as ipykernel 7 ships; else nest-asyncio), on demand only."""
+    try:
+        import nest_asyncio2 as nest
+    except ImportError:
+        try:
+            import nest_asyncio as nest
+        except ImportError:
+            raise ConfigurationError(
+                "research_sync() was called inside a running event loop (a notebook cell?), which needs "
+                "nest-asyncio2: pip install nest-asyncio2. Or use `report = await deepsearch_nb.research(...)`."
+            ) from None
+    nest.apply(loop)

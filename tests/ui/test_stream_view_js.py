@@ -1,0 +1,64 @@
+"""The stream view's JavaScript, run in jsdom: deltas, several views, a late model's snapshot, safe links.
+
+Needs node and jsdom (the lab extension's dev dependencies); skipped when they are not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ESM = REPO / "deepsearch_nb" / "_ui" / "_stream_view.js"
+JSDOM = REPO / "labextension" / "node_modules" / "jsdom"
+NODE = shutil.which("node")
+
+pytestmark = pytest.mark.skipif(
+    NODE is None or not JSDOM.is_dir(), reason="needs node and labextension/node_modules/jsdom"
+)
+
+
+@pytest.fixture(scope="module")
+def seen() -> dict[str, Any]:
+    assert NODE is not None
+    script = Path(__file__).with_name("stream_view_check.mjs")
+    out = subprocess.run(
+        [NODE, str(script), str(ESM), str(JSDOM)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def test_deltas_build_the_text_once_for_every_view(seen: dict[str, Any]) -> None:
+    fresh = seen["fresh"]
+    assert fresh["view1"] == ["Which region?", "Costs fell."]
+    assert fresh["view2"] == fresh["view1"]  # a view created later shows everything
+    assert fresh["titles"] == ["Clarifying the question", "Writing - section 1"]
+    assert fresh["open"] == [False, True]  # the newest group is open, older ones fold
+    assert fresh["progress"] == "clarifying"
+    assert fresh["clock"].startswith("0:0")
+    # An up-to-date model never asks for a snapshot; it reports each view it renders.
+    assert fresh["sent"] == [{"event": "view"}, {"event": "view"}]
+
+
+def test_sources_link_only_to_web_urls(seen: dict[str, Any]) -> None:
+    assert seen["fresh"]["hrefs"] == ["https://example.org/a", None]
+    assert seen["fresh"]["sourcesTitle"] == "Sources found (2)"
+
+
+def test_a_late_model_asks_once_and_applies_the_snapshot(seen: dict[str, Any]) -> None:
+    late = seen["late"]
+    assert late["before"] == []  # nothing is shown out of order
+    assert late["after"] == ["one two three four five six seven eight"]
+    assert late["sent"] == [{"event": "view"}, {"event": "hello", "n": -1}]
+    assert late["clock"] == "0:09"  # the run is over: the clock stopped at the kernel's figure
+
+
+def test_a_silent_model_asks_after_a_moment(seen: dict[str, Any]) -> None:
+    assert seen["silent"]["sent"] == [{"event": "hello", "n": -1}]
