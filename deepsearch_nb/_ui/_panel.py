@@ -15,6 +15,7 @@ root of the final report that replaces the panel; the live panel never carries i
 from __future__ import annotations
 
 import html
+import json
 import logging
 import uuid
 from typing import Any
@@ -50,6 +51,8 @@ _TONES = {
 
 # Producers whose text belongs to one section of the report (grouped per section in the stream).
 _SECTION_AGENTS = frozenset({"sub_reporter", "collector_info_retrieval", "collector_summary", "plan_reasoning"})
+# Producers that stream a JSON document, not prose: the stream shows a one-line summary once it is whole.
+_PAYLOAD_AGENTS = frozenset({"outline", "plan_reasoning"})
 
 
 class ResearchPanel:
@@ -62,6 +65,7 @@ class ResearchPanel:
         self.stopping = False
         self.closed = False
         self._groups: dict[str, str] = {}  # group key -> group id
+        self._payloads: dict[str, list[str]] = {}  # message_id -> JSON parts of an outline or plan
         self._round = 0
         self._source_count = 0
         self._outline_shown: Outline | None = None
@@ -181,13 +185,25 @@ class ResearchPanel:
 
     def _on_chunk(self, chunk: Chunk) -> None:
         event = chunk.event
-        if event == "message" and chunk.content:
+        if chunk.agent in _PAYLOAD_AGENTS and event in ("message", "done"):
+            self._on_payload(chunk)
+        elif event == "message" and chunk.content:
             key, title = self._group_for(chunk)
             self._append(key, title, chunk.content)
         elif event == "user_input_ended" and chunk.content:
             key, title = self._group_for(chunk)
             self._append(key, title, chunk.content.strip() + "\n")
         self._update_progress(chunk)
+
+    def _on_payload(self, chunk: Chunk) -> None:
+        parts = self._payloads.setdefault(chunk.message_id, [])
+        if chunk.event == "message":
+            parts.append(chunk.content)
+            return
+        text = "".join(self._payloads.pop(chunk.message_id, parts))
+        if text:
+            key, title = self._group_for(chunk)
+            self._append(key, title, _summarise_payload(chunk.agent, text) + "\n")
 
     def _on_state(self, state: RunState) -> None:
         self._show_state(state)
@@ -401,3 +417,25 @@ def _outline_html(outline: Outline) -> str:
         f"({count} section{'s' if count != 1 else ''})</summary>"
         f'<ol class="deepsearch-panel-outline-sections">{"".join(items)}</ol></details>'
     )
+
+
+def _summarise_payload(agent: str, text: str) -> str:
+    """One readable line for an outline or plan JSON (the raw text if it is not what we expect)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(data, dict):
+        return text
+    title = str(data.get("title") or "")
+    if agent == "outline":
+        sections = [str(s.get("title", "")) for s in data.get("sections", []) if isinstance(s, dict)]
+        return f"Outline \u201c{title}\u201d: {len(sections)} sections ({'; '.join(sections)})"
+    steps = [
+        str(step.get("title") or step.get("description") or "")
+        for step in data.get("steps", [])
+        if isinstance(step, dict)
+    ]
+    thought = str(data.get("thought") or "").strip()
+    line = f"Plan \u201c{title}\u201d" + (f": {'; '.join(s for s in steps if s)}" if steps else "")
+    return line + (f" \u2014 {thought}" if thought else "")

@@ -281,6 +281,26 @@ async def test_stream_is_grouped_and_sends_only_new_text(recorder: CommRecorder,
     panel.close()
 
 
+async def test_outline_and_plan_json_are_summarised_not_dumped(recorder: CommRecorder, manager: RunManager) -> None:
+    plan = {"title": "Costs plan", "thought": "start from capital costs", "steps": [{"title": "Find prices"}]}
+    agent = ScriptedAgent(
+        [
+            *outline_round(OUTLINE)[:-1],
+            *tokens("plan_reasoning", [json.dumps(plan)], section_idx="1"),
+            *report_round(["text"], accepted=False),
+        ]
+    )
+    run = manager.start(agent, "q")
+    panel = ResearchPanel(run, interval=0.01)
+    await run.wait()
+    panel.stream.flush()
+    text = "\n".join(panel.stream.text.values())
+    assert '"sections"' not in text and '"steps"' not in text  # no raw JSON in the stream
+    assert "Outline \u201cStorage\u201d: 2 sections (Costs; Safety)" in text
+    assert "Plan \u201cCosts plan\u201d: Find prices \u2014 start from capital costs" in text
+    panel.close()
+
+
 async def test_fast_stream_is_coalesced(recorder: CommRecorder, manager: RunManager) -> None:
     script: list[Any] = [*tokens("sub_reporter", ["x" * 50] * 400, section_idx="1"), *report_round(["end"])]
     run = manager.start(ScriptedAgent(script), "q")
