@@ -319,6 +319,7 @@ _LINK_TARGET = re.compile(
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)(?P<colon>\\?:)",
     re.MULTILINE,
 )
+_IMAGE = re.compile(r"(?<!\\)!\[")
 _STAGES = {"clarification": "Clarification", "outline_review": "Outline review", "report_feedback": "Report feedback"}
 _FEEDBACK = {
     "": "no comment",
@@ -354,7 +355,8 @@ def _neutralise(text: str) -> str:
             return match.group(0)
         return f"{match.group('pre')}{match.group('scheme')}%3A"
 
-    return _LINK_TARGET.sub(defang, _RAW.sub(escape, text))
+    # An image would be fetched by every viewer of the notebook (a tracking pixel): keep it as a link.
+    return _IMAGE.sub(r"\\![", _LINK_TARGET.sub(defang, _RAW.sub(escape, text)))
 
 
 def _md_block(text: str, view: _View | None = None) -> str:

@@ -7,7 +7,7 @@
 import { renderMarkdown } from '@jupyterlab/rendermime';
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 
-import { isKeptUrl } from './urls';
+import { classifyUrl, isKeptUrl } from './urls';
 
 const REFERENCE_HEADING = /^#{1,6}[ \t]*Reference Articles[ \t]*#*[ \t\r]*$/gim;
 // As deepsearch_nb's parser reads them: the url runs to the line's last ")" (local paths hold spaces).
@@ -64,7 +64,7 @@ export async function renderReportMarkdown(host: HTMLElement, source: string, op
     host,
     source,
     trusted: false,
-    sanitizer: options.sanitizer,
+    sanitizer: offlineSanitizer(options.sanitizer),
     resolver: options.resolver ?? null,
     linkHandler: options.linkHandler ?? null,
     latexTypesetter: options.latexTypesetter ?? null,
@@ -73,6 +73,49 @@ export async function renderReportMarkdown(host: HTMLElement, source: string, op
     translator: options.translator
   });
   scrubActiveContent(host);
+}
+
+/**
+ * A sanitizer that also drops what would load from another host: a report's images, media and CSS
+ * URLs would make every viewer of the notebook send requests (a tracking pixel). It works on the
+ * sanitized HTML in an inert `DOMParser` document, before anything is put on the page: a browser starts
+ * fetching an `<img src>` as soon as the element exists, so removing it afterwards is too late.
+ */
+export function offlineSanitizer(inner: IRenderMime.ISanitizer): IRenderMime.ISanitizer {
+  return {
+    getAutolink: () => inner.getAutolink?.() ?? true,
+    allowNamedProperties: inner.allowNamedProperties,
+    sanitize: (dirty, options) => dropRemoteResources(inner.sanitize(dirty, options))
+  };
+}
+
+const MEDIA = 'video, audio, source, track, picture, style, link, input[type="image" i]';
+const REMOTE_CSS = /url\s*\(|image-set\s*\(|@import/i;
+
+/** The HTML without remote images (shown as `[image: alt]`), media elements, srcsets or CSS URLs. */
+export function dropRemoteResources(html: string): string {
+  const doc = new DOMParser().parseFromString(`<!doctype html><body>${html}`, 'text/html');
+  doc.body.querySelectorAll(MEDIA).forEach(el => el.remove());
+  doc.body.querySelectorAll('img').forEach(img => {
+    const src = img.getAttribute('src') ?? '';
+    if (classifyUrl(src) === 'relative' || (isKeptUrl(src, true) && src.toLowerCase().startsWith('data:'))) {
+      return; // a file next to the notebook, or inline data: nothing leaves the machine
+    }
+    const note = doc.createElement('span');
+    note.className = 'deepsearch-image-removed';
+    note.textContent = `[image: ${img.getAttribute('alt') || 'not loaded'}]`;
+    note.title = `Remote image not loaded: ${src}`;
+    img.replaceWith(note);
+  });
+  for (const el of Array.from(doc.body.querySelectorAll('*'))) {
+    for (const name of ['srcset', 'poster', 'background']) {
+      el.removeAttribute(name);
+    }
+    if (REMOTE_CSS.test(el.getAttribute('style') ?? '')) {
+      el.removeAttribute('style');
+    }
+  }
+  return doc.body.innerHTML;
 }
 
 /** Remove a leading `# Title` that repeats the heading already shown above the report. */

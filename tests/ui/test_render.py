@@ -425,3 +425,15 @@ async def test_hostile_run_end_to_end_shows_the_text_literally(manager: RunManag
     assert "[1]" not in links(html.split("Sources</h2>")[0])  # a javascript: source is never a link
     rendered = permissive(bundle["text/markdown"])
     assert f"Question {payload}" in soup(rendered).get_text()
+
+
+def test_markdown_fallback_keeps_remote_images_as_links_not_images() -> None:
+    from markdown_it import MarkdownIt
+
+    from deepsearch_nb._ui._render import report_markdown
+
+    doc = json.loads((Path(__file__).parents[1] / "data" / "reports" / "completed.json").read_text())
+    doc["report_markdown"] = "Pixel ![tracker](https://evil.example/p.gif) here."
+    rendered = MarkdownIt("commonmark").render(report_markdown(doc))
+    assert "<img" not in rendered
+    assert '<a href="https://evil.example/p.gif">tracker</a>' in rendered

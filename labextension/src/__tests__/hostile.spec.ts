@@ -46,6 +46,30 @@ describe('hostile content in every field', () => {
     expect(window.alert).not.toHaveBeenCalled();
   });
 
+  it('loads nothing from another host: remote images become text, media and CSS urls are dropped', async () => {
+    const data = fixture('completed');
+    data.report_markdown =
+      'Pixel ![tracker](https://evil.example/p.gif) and <img src="//evil.example/x.png" alt="x">.\n\n' +
+      '<video src="https://evil.example/v.mp4" poster="https://evil.example/p.png"></video>' +
+      '<p style="background: url(https://evil.example/bg.png)">styled</p>' +
+      '<img src="https://evil.example/s.png" srcset="https://evil.example/2x.png 2x">\n\n' +
+      'Local ![chart](chart.png) stays.';
+    const { node } = await render(data);
+    const body = node.querySelector('.deepsearch-body')!;
+    expect(body.querySelectorAll('[src*="evil"], [href*="evil.example/p"]')).toHaveLength(0);
+    expect(body.querySelectorAll('video, source, [srcset], [poster]')).toHaveLength(0);
+    expect(Array.from(body.querySelectorAll('img')).map(img => img.getAttribute('src'))).toEqual([
+      expect.stringContaining('chart.png')
+    ]);
+    expect(Array.from(body.querySelectorAll('.deepsearch-image-removed')).map(e => e.textContent)).toEqual([
+      '[image: tracker]',
+      '[image: x]',
+      '[image: not loaded]'
+    ]);
+    expect(body.querySelector('[style*="url("]')).toBeNull();
+    expect(body.textContent).toContain('styled');
+  });
+
   it('shows markup in plain fields as text', async () => {
     const { node } = await render(fixture('hostile'));
     expect(node.querySelector('.deepsearch-title')!.textContent).toBe(

@@ -1,0 +1,1 @@
+"""End-to-end tests: a real JupyterLab driven in a real Chromium (a package, so its fixtures are package-scoped)."""
