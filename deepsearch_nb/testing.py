@@ -19,9 +19,12 @@ import json
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._agents._replay import ReplayAgent
+
+if TYPE_CHECKING:
+    from ._runtime import Run
 
 __all__ = [
     "AgentCall",
@@ -40,6 +43,7 @@ __all__ = [
     "outline_round",
     "report_round",
     "tokens",
+    "until_chunks",
 ]
 
 
@@ -162,6 +166,22 @@ class ScriptedAgent(ReplayAgent):
 
     async def cancel_tasks(self, conversation_id: str) -> None:
         self._record.tasks_cancelled.append(conversation_id)
+
+
+async def until_chunks(run: Run, count: int, timeout: float = 5.0) -> None:
+    """Wait until ``run`` has received ``count`` chunks (to act at a known point of its stream)."""
+    reached = asyncio.Event()
+
+    def check(_event: object = None) -> None:
+        if len(run.chunks) >= count:
+            reached.set()
+
+    unsubscribe = run.subscribe(check)
+    check()
+    try:
+        await asyncio.wait_for(reached.wait(), timeout)
+    finally:
+        unsubscribe()
 
 
 # --- chunk builders --------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -24,6 +23,7 @@ from deepsearch_nb.testing import (
     outline_round,
     report_round,
     tokens,
+    until_chunks,
 )
 
 KEY = "sk-test-0123456789abcdefXYZ"
@@ -41,22 +41,6 @@ def config() -> dict[str, Any]:
         "sizes": (1, 2),
         "outline_interaction_enabled": True,
     }
-
-
-async def streamed(run: Run, count: int) -> None:
-    """Wait until the run has received ``count`` chunks."""
-    reached = asyncio.Event()
-
-    def check(_event: object = None) -> None:
-        if len(run.chunks) >= count:
-            reached.set()
-
-    unsubscribe = run.subscribe(check)
-    check()
-    try:
-        await asyncio.wait_for(reached.wait(), 5)
-    finally:
-        unsubscribe()
 
 
 # --- one builder per kind of run ------------------------------------------------------------------
@@ -81,7 +65,7 @@ async def waiting(manager: RunManager) -> Run:
 async def cancelled_mid_stream(manager: RunManager) -> Run:
     chunks = report_round(SECTIONS, sources=SOURCES, accepted=False)[:-2]  # no final result, no ALL END
     run = manager.start(ScriptedAgent([*chunks, Hang()]), "How did tea spread?", agent_config=config())
-    await streamed(run, len(chunks))
+    await until_chunks(run, len(chunks))
     run.cancel()
     return await run.wait(timeout=5)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import re
@@ -15,10 +14,9 @@ from bs4 import BeautifulSoup, Tag
 from markdown_it import MarkdownIt
 
 from deepsearch_nb import RunManager, RunState
-from deepsearch_nb._runtime import Run
 from deepsearch_nb._ui._document import REPORT_MIME, report_document
 from deepsearch_nb._ui._render import report_bundle, report_html, report_markdown, report_plain
-from deepsearch_nb.testing import Hang, Raise, ScriptedAgent, clarification, outline_round, report_round
+from deepsearch_nb.testing import Hang, Raise, ScriptedAgent, clarification, outline_round, report_round, until_chunks
 
 DATA = Path(__file__).parent.parent / "data" / "reports"
 KEY = "sk-render-0123456789abcdefXYZ"
@@ -38,22 +36,6 @@ URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "backgrou
 # --- building documents from real runs ------------------------------------------------------------
 
 
-async def streamed(run: Run, count: int) -> None:
-    """Wait until the run has received ``count`` chunks."""
-    reached = asyncio.Event()
-
-    def check(_event: object = None) -> None:
-        if len(run.chunks) >= count:
-            reached.set()
-
-    unsubscribe = run.subscribe(check)
-    check()
-    try:
-        await asyncio.wait_for(reached.wait(), 5)
-    finally:
-        unsubscribe()
-
-
 async def completed_doc(manager: RunManager) -> dict[str, Any]:
     agent = ScriptedAgent(clarification(), outline_round(OUTLINE), report_round(SECTIONS, sources=SOURCES))
     run = manager.start(agent, "How did tea spread?", agent_config={"llm_config": {"api_key": KEY}})
@@ -69,7 +51,7 @@ async def cancelled_doc(manager: RunManager) -> dict[str, Any]:
     chunks = report_round(SECTIONS, sources=SOURCES, accepted=False)[:-2]
     run = manager.start(ScriptedAgent([*chunks, Hang()]), "How did tea spread?")
 
-    await streamed(run, len(chunks))
+    await until_chunks(run, len(chunks))
     run.cancel()
     await run.wait(timeout=5)
     return report_document(run)
