@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from ._errors import DeepSearchError, HitlTimeout
 from ._protocol import Chunk, HitlAnswer, HitlRequest, HitlStage, StreamEvent, stage_label
 from ._runtime import ChunkReceived, MalformedChunkReceived, Run, RunEvent, RunManager, RunState
+from ._secrets import secret_values
 
 __all__ = ["main"]
 
@@ -140,8 +141,9 @@ def _write_outputs(run: Run, args: argparse.Namespace, out: TextIO) -> None:
     report_path = Path(args.out)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(run.report_markdown + "\n", encoding="utf-8")
-    print(f"report ({run.state.value}, {run.elapsed_s:.1f} s): {report_path}", file=out)
+    print(f"report ({run.state.value}, {run.elapsed_s:.2f} s): {report_path}", file=out)
     if args.transcript:
+        secrets = secret_values(run.agent_config)
         lines = []
         for number, rnd in enumerate(run.rounds, start=1):
             end = run.rounds[number].first_chunk if number < len(run.rounds) else len(run.chunks)

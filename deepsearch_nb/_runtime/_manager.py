@@ -40,6 +40,7 @@ from .._protocol import (
     cancel_chunk,
     parse_chunk,
 )
+from .._secrets import scrub_text, secret_values
 from ._bus import CancelBus
 from ._events import AnswerSubmitted, ChunkReceived, HitlRequested, MalformedChunkReceived
 from ._run import HitlExchange, Round, Run
@@ -417,8 +418,8 @@ class RunManager:
             del self._runs[key]
             self._cancel_events.pop(key, None)
             self._paused.pop(key, None)
-        if error is not None:
-            run.error = error
+        if error is not None:  # agents' exception texts may echo a key: never let one reach a cell
+            run.error = scrub_text(error, secret_values(run.agent_config))
         if reason is not None and run.cancel_reason is None:
             run.cancel_reason = reason
         if state is RunState.CANCELLED:

@@ -259,6 +259,15 @@ async def test_an_agent_that_raises_mid_stream_fails_the_run_visibly(manager: Ru
     assert agent.cleaned == [run.conversation_id]
 
 
+async def test_an_error_that_echoes_a_key_is_scrubbed(manager: RunManager) -> None:
+    key = "sk-live-0123456789abcdef"
+    agent = ScriptedAgent([Raise(RuntimeError(f"401 for key {key}"))])
+    run = manager.start(agent, "q", agent_config={"llm_config": {"general": {"api_key": key}}})
+    await run
+    assert run.state is RunState.FAILED
+    assert run.error is not None and key not in run.error and "***" in run.error
+
+
 async def test_an_agent_error_result_fails_the_run_with_the_agents_words(manager: RunManager) -> None:
     agent = ScriptedAgent([final_result("", exception_info="[212000]Error when generate sub report"), all_end()])
     run = manager.start(agent, "q")
