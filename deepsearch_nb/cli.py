@@ -148,7 +148,7 @@ def _write_outputs(run: Run, args: argparse.Namespace, out: TextIO) -> None:
         for number, rnd in enumerate(run.rounds, start=1):
             end = run.rounds[number].first_chunk if number < len(run.rounds) else len(run.chunks)
             lines += [
-                json.dumps({"round": f"r{number}", **json.loads(c.to_wire())})
+                scrub_text(json.dumps({"round": f"r{number}", **json.loads(c.to_wire())}), secrets)
                 for c in run.chunks[rnd.first_chunk : end]
             ]
         Path(args.transcript).write_text("\n".join(lines) + "\n", encoding="utf-8")
