@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from ._errors import DeepSearchError, HitlTimeout
 from ._protocol import Chunk, HitlAnswer, HitlRequest, HitlStage, StreamEvent, stage_label
 from ._runtime import ChunkReceived, MalformedChunkReceived, Run, RunEvent, RunManager, RunState
-from ._secrets import secret_values
+from ._secrets import scrub_text, secret_values
 
 __all__ = ["main"]
 
