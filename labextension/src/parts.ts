@@ -58,11 +58,16 @@ export function notices(report: IReport): HTMLElement | null {
   return h(
     'div',
     { className: 'deepsearch-notices' },
-    report.error
-      ? h('p', { className: 'deepsearch-error', attrs: { role: 'alert' } }, h('strong', {}, 'Error: '), report.error)
-      : null,
+    report.error ? errorLine(report.status, report.error) : null,
     note && report.report_markdown.trim() ? h('p', { className: 'deepsearch-note' }, note) : null
   );
+}
+
+/** The error line; a cancelled run is labelled as such (the user's own choice is not an alert). */
+function errorLine(status: string, error: string): HTMLElement {
+  return status === 'CANCELLED'
+    ? h('p', { className: 'deepsearch-error deepsearch-error-cancelled' }, h('strong', {}, 'Cancelled: '), error)
+    : h('p', { className: 'deepsearch-error', attrs: { role: 'alert' } }, h('strong', {}, 'Error: '), error);
 }
 
 /** Where sources can be opened: relative paths go through JupyterLab's resolver and link handler. */
