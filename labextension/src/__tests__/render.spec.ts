@@ -214,7 +214,8 @@ describe('a failed run', () => {
     expect(text(node, '.deepsearch-status')).toBe('FAILED');
     expect(node.querySelector('.deepsearch-status-error')).not.toBeNull();
     expect(text(node, '.deepsearch-title')).toBe("Summarise this week's papers on protein folding.");
-    expect(text(node, '.deepsearch-error')).toContain('401 Unauthorized');
+    expect(text(node, '.deepsearch-error')).toMatch(/^Error: .*401 Unauthorized/);
+    expect(node.querySelector('.deepsearch-error')!.getAttribute('role')).toBe('alert');
     expect(text(node, '.deepsearch-body')).toBe('The run produced no report text.');
     expect(node.querySelector('.deepsearch-actions')).toBeNull(); // nothing to copy
     expect(text(node, 'details[data-part="sources"]')).toContain('No sources were collected.');
