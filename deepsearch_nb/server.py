@@ -115,12 +115,17 @@ def create_app(agent_factory: AgentFactory | None = None, *, manager: RunManager
                     return EventSourceResponse(_replay(run))
         except DeepSearchError as exc:
             raise HTTPException(400 if isinstance(exc, InvalidInputError) else 409, str(exc)) from None
-        return EventSourceResponse(_stream(run, events, resumed.setdefault(key, asyncio.Event())))
+        return EventSourceResponse(_stream(run, events, key, resumed))
 
     @app.get("/api/health")
     async def health() -> dict[str, Any]:
         stats = runs.stats()
-        return {"status": "ok", "live_runs": stats.live_runs, "paused_sessions": stats.paused_sessions}
+        return {
+            "status": "ok",
+            "live_runs": stats.live_runs,
+            "paused_sessions": stats.paused_sessions,
+            "open_streams": len(resumed),
+        }
 
     app.state.manager = runs
     return app
@@ -132,9 +137,21 @@ async def _replay(run: Run) -> AsyncIterator[dict[str, str]]:
 
 
 async def _stream(
-    run: Run, events: AsyncGenerator[RunEvent, None], resumed: asyncio.Event
+    run: Run, events: AsyncGenerator[RunEvent, None], key: str, resumed_events: dict[str, asyncio.Event]
 ) -> AsyncIterator[dict[str, str]]:
     """One round's chunks; at a question, hold the stream open until a new request resumes the run."""
+    resumed = resumed_events.setdefault(key, asyncio.Event())
+    try:
+        async for item in _round(run, events, resumed):
+            yield item
+    finally:
+        if resumed_events.get(key) is resumed:  # only our own: a resumed round registered a new one
+            del resumed_events[key]
+
+
+async def _round(
+    run: Run, events: AsyncGenerator[RunEvent, None], resumed: asyncio.Event
+) -> AsyncIterator[dict[str, str]]:
     paused = False
     try:
         async for event in events:

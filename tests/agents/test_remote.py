@@ -66,6 +66,16 @@ async def _health(url: str) -> dict[str, object]:
         return dict((await client.get(url + "/api/health")).json())
 
 
+async def _settled_health(url: str, timeout: float = 3.0) -> dict[str, object]:
+    """The server's health once its runs and streams have wound down (they end just after the client's)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        health = await _health(url)
+        if (health["live_runs"], health["open_streams"]) == (0, 0) or asyncio.get_running_loop().time() > deadline:
+            return health
+        await asyncio.sleep(0.02)
+
+
 async def test_a_hitl_run_over_http(manager: RunManager, remote: RemoteAgent, served: Served) -> None:
     run = manager.start(remote, DEMO_QUESTION)
     assert await run.until_settled() is RunState.WAITING_USER_INPUT
@@ -81,7 +91,7 @@ async def test_a_hitl_run_over_http(manager: RunManager, remote: RemoteAgent, se
     await asyncio.wait_for(run.wait(), 60)
     assert run.state is RunState.COMPLETED, run.error
     assert "[citation:1]" in run.report_markdown
-    assert (await _health(served.url))["live_runs"] == 0
+    assert await _settled_health(served.url) == {"status": "ok", "live_runs": 0, "paused_sessions": 0, "open_streams": 0}
 
 
 async def test_cancel_reaches_the_server(manager: RunManager, remote: RemoteAgent, served: Served) -> None:
@@ -91,11 +101,7 @@ async def test_cancel_reaches_the_server(manager: RunManager, remote: RemoteAgen
     run.cancel()
     await run
     assert run.state is RunState.CANCELLED
-    for _ in range(100):
-        if (await _health(served.url))["live_runs"] == 0:
-            break
-        await asyncio.sleep(0.02)
-    assert await _health(served.url) == {"status": "ok", "live_runs": 0, "paused_sessions": 0}
+    assert await _settled_health(served.url) == {"status": "ok", "live_runs": 0, "paused_sessions": 0, "open_streams": 0}
 
 
 async def test_cancel_mid_stream_stops_the_server_run(manager: RunManager, remote: RemoteAgent, served: Served) -> None:
@@ -109,11 +115,7 @@ async def test_cancel_mid_stream_stops_the_server_run(manager: RunManager, remot
     run.cancel()
     await asyncio.wait_for(run.wait(), 2)
     assert run.state is RunState.CANCELLED
-    for _ in range(100):
-        if (await _health(served.url))["live_runs"] == 0:
-            break
-        await asyncio.sleep(0.02)
-    assert (await _health(served.url))["live_runs"] == 0
+    assert (await _settled_health(served.url))["live_runs"] == 0
 
 
 async def test_bad_configuration_is_a_clear_http_error(remote: RemoteAgent) -> None:
