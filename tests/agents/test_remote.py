@@ -66,6 +66,9 @@ async def _health(url: str) -> dict[str, object]:
         return dict((await client.get(url + "/api/health")).json())
 
 
+IDLE = {"status": "ok", "live_runs": 0, "paused_sessions": 0, "open_streams": 0}
+
+
 async def _settled_health(url: str, timeout: float = 3.0) -> dict[str, object]:
     """The server's health once its runs and streams have wound down (they end just after the client's)."""
     deadline = asyncio.get_running_loop().time() + timeout
@@ -91,7 +94,7 @@ async def test_a_hitl_run_over_http(manager: RunManager, remote: RemoteAgent, se
     await asyncio.wait_for(run.wait(), 60)
     assert run.state is RunState.COMPLETED, run.error
     assert "[citation:1]" in run.report_markdown
-    assert await _settled_health(served.url) == {"status": "ok", "live_runs": 0, "paused_sessions": 0, "open_streams": 0}
+    assert await _settled_health(served.url) == IDLE
 
 
 async def test_cancel_reaches_the_server(manager: RunManager, remote: RemoteAgent, served: Served) -> None:
@@ -101,7 +104,7 @@ async def test_cancel_reaches_the_server(manager: RunManager, remote: RemoteAgen
     run.cancel()
     await run
     assert run.state is RunState.CANCELLED
-    assert await _settled_health(served.url) == {"status": "ok", "live_runs": 0, "paused_sessions": 0, "open_streams": 0}
+    assert await _settled_health(served.url) == IDLE
 
 
 async def test_cancel_mid_stream_stops_the_server_run(manager: RunManager, remote: RemoteAgent, served: Served) -> None:
