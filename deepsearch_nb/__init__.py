@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from ._agents._remote import RemoteAgent
     from ._agents._replay import ReplayAgent
     from ._agents._sdk import OpenJiuwenAgent
-    from ._ui import REPORT_MIME, Report, ResearchHandle, research, research_sync, stats
+    from ._ui import REPORT_MIME, Report, ResearchHandle, reproduce, research, research_sync, stats
 
 _LAZY = {
     "DEMO_ANSWERS": "._agents._local",
@@ -68,6 +68,7 @@ _LAZY = {
     "ReplayAgent": "._agents._replay",
     "Report": "._ui",
     "ResearchHandle": "._ui",
+    "reproduce": "._ui",
     "research": "._ui",
     "research_sync": "._ui",
     "stats": "._ui",
@@ -116,6 +117,7 @@ __all__ = [
     "load_ipython_extension",
     "parse_chunk",
     "raise_if_cancelled",
+    "reproduce",
     "research",
     "research_sync",
     "stats",

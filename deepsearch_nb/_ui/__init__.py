@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._document import REPORT_MIME, Report, report_document
-    from ._helper import HEADLESS_ANSWER_TIMEOUT_S, ResearchHandle, research, research_sync, stats
+    from ._helper import HEADLESS_ANSWER_TIMEOUT_S, ResearchHandle, reproduce, research, research_sync, stats
     from ._panel import ResearchPanel
     from ._render import report_bundle
 
@@ -23,6 +23,7 @@ __all__ = [
     "ResearchPanel",
     "report_bundle",
     "report_document",
+    "reproduce",
     "research",
     "research_sync",
     "stats",
@@ -36,6 +37,7 @@ _WHERE = {
     "ResearchPanel": "._panel",
     "report_bundle": "._render",
     "report_document": "._document",
+    "reproduce": "._helper",
     "research": "._helper",
     "research_sync": "._helper",
     "stats": "._helper",

@@ -20,18 +20,28 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Generator, Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 from .._agents import Agent
 from .._errors import ConfigurationError, DeepSearchError, HitlTimeout, InvalidInputError, RunStateError
 from .._protocol import HitlAnswer, HitlRequest
 from .._runtime import CancelOutcome, ManagerStats, Run, RunEvent, RunManager, RunState, StateChanged, default_manager
+from .._secrets import MASK
 from ._answers import Answers, ScriptedAnswers
 from ._document import Report
 from ._panel import ResearchPanel, ipython_display
 from ._render import report_bundle
 
-__all__ = ["HEADLESS_ANSWER_TIMEOUT_S", "AnswerTimeout", "ResearchHandle", "research", "research_sync", "stats"]
+__all__ = [
+    "HEADLESS_ANSWER_TIMEOUT_S",
+    "AnswerTimeout",
+    "ResearchHandle",
+    "reproduce",
+    "research",
+    "research_sync",
+    "stats",
+]
 
 _log = logging.getLogger("deepsearch_nb.ui")
 
@@ -87,6 +97,46 @@ def research(
         agent, question, conversation_id=conversation_id, agent_config=agent_config
     )
     return ResearchHandle(run, scripted, display=display and _in_kernel(), answer_timeout=timeout)
+
+
+def reproduce(
+    report: Report | Mapping[str, Any] | str | Path,
+    *,
+    agent: Agent | None = None,
+    manager: RunManager | None = None,
+    display: bool = True,
+    answer_timeout: AnswerTimeout = "auto",
+) -> ResearchHandle:
+    """Run a saved report's research again: its question, its answer at every stop, its agent_config.
+
+    ``report`` is a :class:`Report`, a report document, or the path of one saved with ``Report.save``.
+    Secrets were removed from the saved config (``"***"``); those entries are left out here, so give an
+    ``agent`` that carries its own keys. With the offline local agent the same inputs give the same report.
+    """
+    if isinstance(report, Path) or (isinstance(report, str) and not report.lstrip().startswith("{")):
+        report = Report.load(report)
+    elif not isinstance(report, Report):
+        report = Report.from_document(report)
+    doc = report.doc
+    answers = [{"feedback": e["feedback"], "message": e["message"]} for e in doc["hitl"]]
+    return research(
+        doc["question"],
+        agent=agent,
+        answers=answers,
+        manager=manager,
+        agent_config=_without_masked(doc["agent"]["config"]),
+        display=display,
+        answer_timeout=answer_timeout,
+    )
+
+
+def _without_masked(value: Any) -> Any:
+    """The config without the ``"***"`` placeholders redaction left (they would override real keys)."""
+    if isinstance(value, dict):
+        return {k: _without_masked(v) for k, v in value.items() if v != MASK}
+    if isinstance(value, list):
+        return [_without_masked(v) for v in value if v != MASK]
+    return value
 
 
 def research_sync(

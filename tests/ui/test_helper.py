@@ -12,7 +12,7 @@ import pytest
 
 from deepsearch_nb import HitlAnswer, HitlStage, HitlTimeout, InvalidInputError, RunManager, RunState, default_manager
 from deepsearch_nb._errors import ConfigurationError, RunStateError
-from deepsearch_nb._ui import _helper, research, research_sync, stats
+from deepsearch_nb._ui import _helper, reproduce, research, research_sync, stats
 from deepsearch_nb._ui._answers import ScriptedAnswers
 from deepsearch_nb._ui._recording import CommRecorder
 from deepsearch_nb.testing import ScriptedAgent, clarification, outline_round, report_round
@@ -83,6 +83,27 @@ async def test_scripted_run_returns_the_report(manager: RunManager) -> None:
     assert [h["feedback"] for h in report.doc["hitl"]] == ["accepted", "revise_comment", "accepted"]
     assert await handle is report  # awaiting again gives the same report
     assert "COMPLETED" in repr(handle)
+
+
+async def test_a_saved_report_reproduces_with_its_answers_and_without_masked_secrets(
+    manager: RunManager, tmp_path: Any
+) -> None:
+    config = {"llm_config": {"general": {"model_name": "m", "api_key": "sk-reproduce-0123456789"}}, "depth": 2}
+    answers = {"clarification": "Europe", "outline_review": ["revise: shorter", "accept"]}
+    first = await research(
+        "What is grid storage?", agent=agent(), manager=manager, answers=answers, agent_config=config
+    )
+    path = first.save(tmp_path / "report.json")
+    again_agent = agent()
+    second = await reproduce(path, agent=again_agent, manager=manager)
+    assert second.markdown == first.markdown and second.doc["hitl"] == first.doc["hitl"]
+    assert [(c.interrupt_feedback, c.message) for c in again_agent.calls[1:]] == [
+        ("accepted", "Europe"),
+        ("revise_comment", "shorter"),
+        ("accepted", ""),
+    ]
+    # "***" placeholders are not sent: they would override the key of an agent that has its own
+    assert again_agent.calls[0].agent_config == {"llm_config": {"general": {"model_name": "m"}}, "depth": 2}
 
 
 async def test_an_answer_that_does_not_fit_fails_clearly(manager: RunManager) -> None:
