@@ -91,7 +91,9 @@ class ResearchPanel:
         self.outline = widgets.HTML(value="", layout=widgets.Layout(display="none"))
         self.outline.add_class("deepsearch-panel-outline")
         self.hitl = HitlBox(self._hitl_action)
-        self.root = widgets.VBox([self.header, self.message, self.stream, self.outline, self.hitl.box])
+        # The HITL box joins the panel at the first question: drawn hidden from the start, it would flash for
+        # a frame (a widget's layout reaches the browser after the widget itself).
+        self.root = widgets.VBox([self.header, self.message, self.stream, self.outline])
         self.root.add_class("deepsearch-panel")
 
         self._show_state(run.state)
@@ -226,6 +228,8 @@ class ResearchPanel:
 
     def _on_question(self, request: HitlRequest) -> None:
         self._show_outline()
+        if self.hitl.box not in self.root.children:
+            self.root.children = (*self.root.children, self.hitl.box)
         self.hitl.show(request)
         self.stream.set_progress(stage="waiting for your answer")
         self._set_message("")

@@ -281,6 +281,17 @@ async def test_stream_is_grouped_and_sends_only_new_text(recorder: CommRecorder,
     panel.close()
 
 
+async def test_the_hitl_box_joins_the_panel_at_the_first_question(recorder: CommRecorder, manager: RunManager) -> None:
+    run = manager.start(ScriptedAgent(clarification()), "q")
+    panel = ResearchPanel(run, interval=0.01)
+    assert panel.hitl.box not in panel.root.children  # nothing to draw hidden, so nothing can flash
+    await run.until_settled()
+    assert panel.root.children[-1] is panel.hitl.box and panel.hitl.visible
+    run.cancel()
+    await run.wait()
+    panel.close()
+
+
 async def test_outline_and_plan_json_are_summarised_not_dumped(recorder: CommRecorder, manager: RunManager) -> None:
     plan = {"title": "Costs plan", "thought": "start from capital costs", "steps": [{"title": "Find prices"}]}
     agent = ScriptedAgent(
