@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,9 +43,14 @@ def _config(port: int) -> dict[str, Any]:
     }
 
 
+def _files_containing(root: Path, text: str) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and text in p.read_text(errors="replace")]
+
+
 @pytest.fixture(autouse=True)
-def _plain_http(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LLM_SSL_VERIFY", "false")
+def _sdk_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LLM_SSL_VERIFY", "false")  # the stub LLM speaks plain http
+    monkeypatch.chdir(tmp_path)  # the SDK writes its logs under ./logs
 
 
 @pytest.fixture
@@ -63,13 +69,14 @@ async def silent_llm() -> AsyncIterator[int]:
     await server.wait_closed()
 
 
-async def test_the_sdks_own_failure_is_reported_without_the_key(manager: RunManager) -> None:
+async def test_the_sdks_own_failure_is_reported_without_the_key(manager: RunManager, tmp_path: Path) -> None:
     run = manager.start(OpenJiuwenAgent(_config(_free_port())), "What is grid-scale battery storage?")
     await asyncio.wait_for(run.wait(), 300)
     assert run.state is RunState.FAILED
     assert run.error is not None and "The agent reported an error: [" in run.error
     assert KEY not in run.error
     assert run.chunks[-1].is_all_end
+    assert _files_containing(tmp_path, KEY) == []  # nor in the SDK's own logs
 
 
 async def test_cancel_while_the_sdk_waits_on_its_llm(manager: RunManager, silent_llm: int) -> None:
