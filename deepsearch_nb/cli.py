@@ -140,10 +140,10 @@ async def research(
 def _write_outputs(run: Run, args: argparse.Namespace, out: TextIO) -> None:
     report_path = Path(args.out)
     report_path.parent.mkdir(parents=True, exist_ok=True)
-    report_path.write_text(run.report_markdown + "\n", encoding="utf-8")
+    secrets = secret_values(run.agent_config)  # a key can reach the text through the question or an error
+    report_path.write_text(scrub_text(run.report_markdown, secrets) + "\n", encoding="utf-8")
     print(f"report ({run.state.value}, {run.elapsed_s:.2f} s): {report_path}", file=out)
     if args.transcript:
-        secrets = secret_values(run.agent_config)
         lines = []
         for number, rnd in enumerate(run.rounds, start=1):
             end = run.rounds[number].first_chunk if number < len(run.rounds) else len(run.chunks)
