@@ -18,7 +18,7 @@ import itertools
 import json
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._agents._replay import ReplayAgent
@@ -92,13 +92,6 @@ class AgentCall:
     interrupt_feedback: str
 
 
-@dataclass
-class _Record:
-    calls: list[AgentCall] = field(default_factory=list)
-    cleaned: list[str] = field(default_factory=list)
-    tasks_cancelled: list[str] = field(default_factory=list)
-
-
 class ScriptedAgent(ReplayAgent):
     """An agent that plays one script per ``run`` call and records what it was asked."""
 
@@ -106,22 +99,10 @@ class ScriptedAgent(ReplayAgent):
 
     def __init__(self, *rounds: Sequence[Any], pacing: float = 0.0) -> None:
         super().__init__(rounds, pacing=pacing)
-        self._record = _Record()
+        self.calls: list[AgentCall] = []  # every run() call, in order
+        self.cleaned: list[str] = []  # conversation ids passed to cleanup_session
+        self.tasks_cancelled: list[str] = []  # conversation ids passed to cancel_tasks
         self.closed_streams = 0  # how many rounds ended through aclose()/cancellation
-
-    @property
-    def calls(self) -> list[AgentCall]:
-        return self._record.calls
-
-    @property
-    def cleaned(self) -> list[str]:
-        """Conversation ids passed to ``cleanup_session``."""
-        return self._record.cleaned
-
-    @property
-    def tasks_cancelled(self) -> list[str]:
-        """Conversation ids passed to ``cancel_tasks``."""
-        return self._record.tasks_cancelled
 
     async def run(
         self,
@@ -131,9 +112,7 @@ class ScriptedAgent(ReplayAgent):
         report_template: str = "",
         interrupt_feedback: str = "",
     ) -> AsyncIterator[Any]:
-        self._record.calls.append(
-            AgentCall(message, conversation_id, agent_config, report_template, interrupt_feedback)
-        )
+        self.calls.append(AgentCall(message, conversation_id, agent_config, report_template, interrupt_feedback))
         try:
             async for item in super().run(message, conversation_id, agent_config, report_template, interrupt_feedback):
                 yield item
@@ -161,11 +140,11 @@ class ScriptedAgent(ReplayAgent):
             yield step  # anything else is replayed as a (malformed) chunk
 
     async def cleanup_session(self, conversation_id: str) -> None:
-        self._record.cleaned.append(conversation_id)
+        self.cleaned.append(conversation_id)
         await super().cleanup_session(conversation_id)
 
     async def cancel_tasks(self, conversation_id: str) -> None:
-        self._record.tasks_cancelled.append(conversation_id)
+        self.tasks_cancelled.append(conversation_id)
 
 
 async def until_chunks(run: Run, count: int, timeout: float = 5.0) -> None:
