@@ -1,0 +1,45 @@
+"""Fakes for testing code built on deepsearch_nb, shipped with the library (as httpx ships MockTransport).
+
+:class:`ScriptedAgent` plays a script per round: chunks, plus steps that pause, hang, raise, wait for
+the test, or ignore cancellation. The chunk builders produce chunks with every field the real
+openJiuwen agent sends, so scripts look like real streams::
+
+    agent = ScriptedAgent(
+        clarification("1. Which region?"),
+        outline_round({"title": "T", "sections": [{"title": "A"}]}),
+        report_round(["Section text [citation:1]."], sources=[("Doc", "docs/a.md")]),
+    )
+"""
+
+from ._agents import AgentCall, Hang, IgnoreCancel, Pause, Raise, ScriptedAgent, WaitFor, until_chunks
+from ._chunks import (
+    all_end,
+    chunk,
+    clarification,
+    final_result,
+    framework_error,
+    many_chunks,
+    outline_round,
+    report_round,
+    tokens,
+)
+
+__all__ = [
+    "AgentCall",
+    "Hang",
+    "IgnoreCancel",
+    "Pause",
+    "Raise",
+    "ScriptedAgent",
+    "WaitFor",
+    "all_end",
+    "chunk",
+    "clarification",
+    "final_result",
+    "framework_error",
+    "many_chunks",
+    "outline_round",
+    "report_round",
+    "tokens",
+    "until_chunks",
+]

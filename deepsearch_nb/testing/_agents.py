@@ -1,0 +1,132 @@
+"""The scripted fake agent: one script per round, with steps that pause, hang, raise or ignore cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .._agents._replay import ReplayAgent
+
+if TYPE_CHECKING:
+    from .._runtime import Run
+
+__all__ = ["AgentCall", "Hang", "IgnoreCancel", "Pause", "Raise", "ScriptedAgent", "WaitFor", "until_chunks"]
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Sleep between chunks (a cancellable await)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Raise:
+    """Raise this exception from inside the agent."""
+
+    error: BaseException
+
+
+@dataclass(frozen=True)
+class Hang:
+    """Never yield again (until cancelled)."""
+
+
+@dataclass(frozen=True)
+class WaitFor:
+    """Wait until the test sets the event (to act at an exact point of the stream)."""
+
+    event: asyncio.Event
+
+
+@dataclass(frozen=True)
+class IgnoreCancel:
+    """Swallow every cancellation until ``release`` is set (or ``max_s`` passes): a badly written agent."""
+
+    release: asyncio.Event
+    max_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class AgentCall:
+    """One ``run`` call the fake received."""
+
+    message: str
+    conversation_id: str
+    agent_config: Mapping[str, Any] | None
+    report_template: str
+    interrupt_feedback: str
+
+
+class ScriptedAgent(ReplayAgent):
+    """An agent that plays one script per ``run`` call and records what it was asked."""
+
+    kind = "fake"
+
+    def __init__(self, *rounds: Sequence[Any], pacing: float = 0.0) -> None:
+        super().__init__(rounds, pacing=pacing)
+        self.calls: list[AgentCall] = []  # every run() call, in order
+        self.cleaned: list[str] = []  # conversation ids passed to cleanup_session
+        self.tasks_cancelled: list[str] = []  # conversation ids passed to cancel_tasks
+        self.closed_streams = 0  # how many rounds ended through aclose()/cancellation
+
+    async def run(
+        self,
+        message: str,
+        conversation_id: str,
+        agent_config: Mapping[str, Any] | None = None,
+        report_template: str = "",
+        interrupt_feedback: str = "",
+    ) -> AsyncIterator[Any]:
+        self.calls.append(AgentCall(message, conversation_id, agent_config, report_template, interrupt_feedback))
+        try:
+            async for item in super().run(message, conversation_id, agent_config, report_template, interrupt_feedback):
+                yield item
+        except (GeneratorExit, asyncio.CancelledError):
+            self.closed_streams += 1
+            raise
+
+    async def _play(self, step: Any, conversation_id: str) -> AsyncIterator[Any]:
+        if isinstance(step, Pause):
+            await asyncio.sleep(step.seconds)
+        elif isinstance(step, Raise):
+            raise step.error
+        elif isinstance(step, Hang):
+            await asyncio.Event().wait()
+        elif isinstance(step, WaitFor):
+            await step.event.wait()
+        elif isinstance(step, IgnoreCancel):
+            deadline = time.monotonic() + step.max_s
+            while not step.release.is_set() and time.monotonic() < deadline:
+                try:
+                    await asyncio.wait_for(step.release.wait(), 0.05)
+                except (TimeoutError, asyncio.CancelledError):  # swallowed on purpose
+                    continue
+        else:
+            yield step  # anything else is replayed as a (malformed) chunk
+
+    async def cleanup_session(self, conversation_id: str) -> None:
+        self.cleaned.append(conversation_id)
+        await super().cleanup_session(conversation_id)
+
+    async def cancel_tasks(self, conversation_id: str) -> None:
+        self.tasks_cancelled.append(conversation_id)
+
+
+async def until_chunks(run: Run, count: int, timeout: float = 5.0) -> None:
+    """Wait until ``run`` has received ``count`` chunks (to act at a known point of its stream)."""
+    reached = asyncio.Event()
+
+    def check(_event: object = None) -> None:
+        if len(run.chunks) >= count:
+            reached.set()
+
+    unsubscribe = run.subscribe(check)
+    check()
+    try:
+        await asyncio.wait_for(reached.wait(), timeout)
+    finally:
+        unsubscribe()
