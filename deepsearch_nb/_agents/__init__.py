@@ -2,8 +2,11 @@
 
 from ._base import (
     Agent,
+    AgentSpec,
     ChunkLike,
+    SupportsSecrets,
     SupportsSessionCleanup,
+    SupportsSpec,
     SupportsTaskCancel,
     cancel_context,
     raise_if_cancelled,
@@ -11,8 +14,11 @@ from ._base import (
 
 __all__ = [
     "Agent",
+    "AgentSpec",
     "ChunkLike",
+    "SupportsSecrets",
     "SupportsSessionCleanup",
+    "SupportsSpec",
     "SupportsTaskCancel",
     "cancel_context",
     "raise_if_cancelled",

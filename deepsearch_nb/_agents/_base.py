@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import AsyncIterator, Mapping
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any, Protocol, TypedDict, runtime_checkable
 
 __all__ = [
     "Agent",
+    "AgentSpec",
     "ChunkLike",
+    "SupportsSecrets",
     "SupportsSessionCleanup",
+    "SupportsSpec",
     "SupportsTaskCancel",
     "cancel_context",
     "raise_if_cancelled",
@@ -73,4 +76,33 @@ class SupportsTaskCancel(Protocol):
 
     async def cancel_tasks(self, conversation_id: str) -> None:
         """Cancel whatever the agent runs for the conversation outside the iterating task."""
+        ...
+
+
+@runtime_checkable
+class SupportsSecrets(Protocol):
+    """An agent that holds keys of its own (an LLM key, a search key, a bearer token).
+
+    The runtime asks for them so that an error, a transcript or a report that echoes one is scrubbed:
+    the run's ``agent_config`` is not the only place a key can enter.
+    """
+
+    def secret_values(self) -> Sequence[str]:
+        """Every secret string the agent holds (empty strings are ignored)."""
+        ...
+
+
+class AgentSpec(TypedDict):
+    """What a report records of its agent, enough to rebuild it: the kind and its config, secrets redacted."""
+
+    kind: str
+    config: dict[str, Any]
+
+
+@runtime_checkable
+class SupportsSpec(Protocol):
+    """An agent that can describe itself so that ``reproduce()`` rebuilds the same agent."""
+
+    def spec(self) -> AgentSpec:
+        """The agent's kind and whole config, with secrets replaced by ``"***"`` (never the keys)."""
         ...
