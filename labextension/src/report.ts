@@ -177,7 +177,8 @@ function describe(value: unknown): string {
   if (value === undefined) {
     return 'missing';
   }
-  const text = JSON.stringify(value) ?? String(value);
+  // JSON.stringify gives undefined for what JSON cannot hold (a function, a symbol): name its type.
+  const text = JSON.stringify(value) ?? typeof value;
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 

@@ -10,6 +10,7 @@ const SCHEME = /^[a-z][a-z0-9+.-]*:/i;
 // Browsers drop ASCII tabs and newlines anywhere in a URL and trim C0 controls and spaces at both
 // ends before they look at the scheme, so "java\tscript:" is still javascript:. Do the same first.
 const IGNORED_ANYWHERE = /[\t\n\r]/g;
+// eslint-disable-next-line no-control-regex -- matching C0 control characters is the point
 const IGNORED_AT_ENDS = /^[\u0000-\u0020]+|[\u0000-\u0020]+$/g;
 
 /** Classify a URL the way a browser would read it in an `href`. */

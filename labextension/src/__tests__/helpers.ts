@@ -11,7 +11,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { MimeModel } from '@jupyterlab/rendermime';
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { marked } from 'marked';
-import { vi } from 'vitest';
+import { type Mock, vi } from 'vitest';
 
 import { MIME_TYPE, ReportWidget } from '../widget';
 
@@ -30,14 +30,14 @@ export function fixture(name: string): Record<string, unknown> {
 
 /** A resolver like a notebook's: paths are relative to `notebooks/`, files download from `/files/`. */
 export const resolver: IRenderMime.IResolver = {
-  resolveUrl: async (url: string) => URLExt.join('notebooks', url),
-  getDownloadUrl: async (urlPath: string) => `/files/${urlPath}`,
+  resolveUrl: (url: string) => Promise.resolve(URLExt.join('notebooks', url)),
+  getDownloadUrl: (urlPath: string) => Promise.resolve(`/files/${urlPath}`),
   isLocal: (url: string) => URLExt.isLocal(url)
 };
 
 /** The renderer options JupyterLab would pass, with spies where the test wants to look. */
 export function rendererOptions(): IRenderMime.IRendererOptions & {
-  linkHandler: { handleLink: ReturnType<typeof vi.fn> };
+  linkHandler: { handleLink: Mock<IRenderMime.ILinkHandler['handleLink']> };
 } {
   return {
     mimeType: MIME_TYPE,
@@ -45,7 +45,7 @@ export function rendererOptions(): IRenderMime.IRendererOptions & {
     resolver,
     linkHandler: { handleLink: vi.fn() },
     latexTypesetter: null,
-    markdownParser: { render: async (source: string) => marked.parse(source, { async: false }) }
+    markdownParser: { render: (source: string) => Promise.resolve(marked.parse(source, { async: false })) }
   };
 }
 

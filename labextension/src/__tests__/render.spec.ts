@@ -15,9 +15,8 @@ describe('the extension', () => {
   it('registers a safe JSON renderer for the report type, ahead of HTML and Markdown', () => {
     expect(rendererFactory.mimeTypes).toEqual([MIME_TYPE]);
     expect(rendererFactory.safe).toBe(true);
-    const ext = Array.isArray(extension) ? extension[0] : extension;
-    expect(ext.dataType).toBe('json');
-    expect(ext.rank).toBeLessThan(50);
+    expect(extension.dataType).toBe('json');
+    expect(extension.rank).toBeLessThan(50);
   });
 });
 
@@ -64,7 +63,7 @@ describe('a completed report', () => {
       const target = node.querySelector(`[id="${id}"]`);
       expect(target, `target of ${link.textContent}`).not.toBeNull();
       expect(target!.closest('.deepsearch-sources')).not.toBeNull();
-      const index = link.textContent!.replace(/[[\]]/g, '');
+      const index = link.textContent.replace(/[[\]]/g, '');
       expect(target!.querySelector('.deepsearch-source-index')!.textContent).toBe(`[${index}]`);
     }
   });
@@ -265,13 +264,13 @@ describe('updates that overlap', () => {
     const options = rendererOptions();
     let release: () => void = () => undefined;
     const gate = new Promise<void>(resolve => (release = resolve));
-    const parse = options.markdownParser!.render;
+    const parser = options.markdownParser!;
     options.markdownParser = {
       render: async (source: string) => {
         if (source.includes('old text')) {
           await gate;
         }
-        return parse(source);
+        return parser.render(source);
       }
     };
     const widget = new ReportWidget(options);
@@ -335,8 +334,8 @@ describe('the actions', () => {
 function readBlob(blob: Blob): Promise<string> {
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result));
-    reader.onerror = () => reject(reader.error);
+    reader.onload = () => resolve(reader.result as string); // readAsText gives a string
+    reader.onerror = () => reject(reader.error ?? new Error('the Blob could not be read'));
     reader.readAsText(blob);
   });
 }

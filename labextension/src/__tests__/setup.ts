@@ -31,7 +31,7 @@ if (typeof globalThis.CSS === 'undefined' || typeof globalThis.CSS.escape !== 'f
 if (!('clipboard' in navigator)) {
   // Present in every browser JupyterLab supports; without it @jupyterlab/apputils warns at import.
   Object.defineProperty(navigator, 'clipboard', {
-    value: { writeText: async () => undefined, readText: async () => '' },
+    value: { writeText: () => Promise.resolve(), readText: () => Promise.resolve('') },
     configurable: true
   });
 }
