@@ -1,6 +1,6 @@
 /**
- * JupyterLab MIME extension: renders `application/vnd.deepsearch.report+json` outputs written by
- * deepsearch_nb.
+ * JupyterLab MIME extension: renders the report outputs deepsearch_nb writes (of type `MIME_TYPE`,
+ * defined once in ./widget).
  */
 
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';

@@ -4,10 +4,15 @@
  * The reader is tolerant where the schema is open (extra keys, missing optional fields) and strict
  * where a wrong type would make the view lie or break, so a damaged output shows a message instead
  * of a half-drawn report.
+ *
+ * The document's format is deepsearch_nb/schemas/report.v1.schema.json; `./schema` holds the types
+ * generated from it, and `__tests__/schema.spec.ts` checks these view types against them.
  */
 
-/** The schema version this renderer reads. */
-export const SCHEMA_VERSION = 1;
+import type { ReportDocumentV1 } from './schema';
+
+/** The schema version this renderer reads (the schema's `const`, so a new schema fails to compile here). */
+export const SCHEMA_VERSION: ReportDocumentV1['schema_version'] = 1;
 
 /** One collected document; `index` is the N of `[citation:N]`. */
 export interface ISource {
@@ -48,7 +53,7 @@ export interface ITimings {
 
 /** A schema-version-1 report, with optional fields filled in. */
 export interface IReport {
-  schema_version: 1;
+  schema_version: typeof SCHEMA_VERSION;
   question: string;
   title: string;
   status: string;

@@ -1,0 +1,85 @@
+/**
+ * The report document's types, generated from deepsearch_nb/schemas/report.v1.schema.json
+ * by scripts/schema-types.mjs: do not edit. After changing the schema run `jlpm schema:types`;
+ * `jlpm schema:check` (in `jlpm check` and `make check`) fails while this file is stale.
+ */
+
+/**
+ * The persistent record of one research run, stored in a notebook output so that it renders without a kernel and can be reproduced. Secrets are removed before a document is built.
+ */
+export interface ReportDocumentV1 {
+  /**
+   * Readers refuse any other value with a readable message.
+   */
+  schema_version: 1;
+  question: string;
+  /**
+   * Report title (from the outline); may be empty.
+   */
+  title?: string;
+  status: 'RUNNING' | 'WAITING_USER_INPUT' | 'CANCELLED' | 'COMPLETED' | 'FAILED';
+  /**
+   * What went wrong, in words a user can act on (FAILED or CANCELLED runs).
+   */
+  error?: string | null;
+  /**
+   * The report as Markdown. Inline citations are written [citation:N]; N is a source's index. May be partial for CANCELLED or FAILED runs.
+   */
+  report_markdown: string;
+  sources: ReportSourceV1[];
+  /**
+   * The agent's citation_messages, kept as they came (source tracing); often empty.
+   */
+  citations?: {
+    [k: string]: unknown;
+  };
+  /**
+   * The human-in-the-loop exchanges of the run, in order.
+   */
+  hitl: HitlExchangeV1[];
+  timings: TimingsV1;
+  agent: AgentV1;
+  conversation_id?: string;
+  package_version: string;
+  [k: string]: unknown;
+}
+export interface ReportSourceV1 {
+  index: number;
+  title: string;
+  url: string;
+  query?: string;
+  [k: string]: unknown;
+}
+export interface HitlExchangeV1 {
+  stage: 'clarification' | 'outline_review' | 'report_feedback';
+  prompt: string;
+  questions?: string;
+  outline?: {
+    [k: string]: unknown;
+  } | null;
+  feedback: '' | 'accepted' | 'revise_comment' | 'revise_outline' | 'cancel';
+  message: string;
+  [k: string]: unknown;
+}
+export interface TimingsV1 {
+  /**
+   * ISO 8601, UTC
+   */
+  started_at: string;
+  ended_at?: string | null;
+  elapsed_s: number;
+  [k: string]: unknown;
+}
+export interface AgentV1 {
+  /**
+   * local, openjiuwen-sdk, remote, replay, fake, ...
+   */
+  kind: string;
+  /**
+   * agent_config with every secret replaced by "***".
+   */
+  config: {
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+}
