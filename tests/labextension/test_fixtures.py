@@ -2,27 +2,34 @@
 
 The TypeScript tests (``labextension/src/__tests__``) render the same fixtures, so a fixture that
 drifts from the schema would make both test suites pass on data the Python side can never write.
-The packaging checks catch the ways a release breaks without any code changing: a version bump in
-one place only, or the npm name and the install folder drifting apart.
+The packaging checks catch the ways a release breaks without any code changing: a second place to
+bump the version, a stale install, the npm name and the install folder drifting apart, or the report
+MIME type spelt differently on the two sides.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from packaging.version import Version
 
+import deepsearch_nb
 from deepsearch_nb._labextension import LABEXTENSION_NAME, _jupyter_labextension_paths
-from deepsearch_nb._version import __version__
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ROOT / "tests" / "data" / "reports"
 SCHEMA = ROOT / "deepsearch_nb" / "schemas" / "report.v1.schema.json"
 PACKAGE_JSON = ROOT / "labextension" / "package.json"
+TS_SOURCES = ROOT / "labextension" / "src"
+VERSION_PY = ROOT / "deepsearch_nb" / "_version.py"
 V1_FIXTURES = ["completed", "cancelled_partial", "failed", "hostile"]
 
 
@@ -72,8 +79,43 @@ def test_hostile_fixture_is_hostile_in_every_text_field() -> None:
     assert "javascript:" in doc["report_markdown"]
 
 
-def test_package_json_version_matches_python_version() -> None:
-    assert _load(PACKAGE_JSON)["version"] == __version__
+def test_the_version_has_one_source_package_json() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" in pyproject["project"]["dynamic"]
+    assert pyproject["tool"]["hatch"]["version"] == {"source": "nodejs", "path": "labextension/package.json"}
+    assert any(req.startswith("hatch-nodejs-version") for req in pyproject["build-system"]["requires"])
+    # No second literal to forget: _version.py holds no version number of its own.
+    assert not re.search(r"\d+\.\d+\.\d+", VERSION_PY.read_text(encoding="utf-8"))
+
+
+def test_the_installed_version_is_package_jsons() -> None:
+    # A mismatch means the install is stale: `make install` (or pip install -e .) rebuilds the metadata.
+    # The metadata holds npm's version in PEP 440 spelling (0.2.0-rc.1 becomes 0.2.0rc1).
+    assert deepsearch_nb.__version__ == importlib.metadata.version("deepsearch-nb")
+    assert Version(deepsearch_nb.__version__) == Version(_load(PACKAGE_JSON)["version"])
+
+
+def test_a_source_checkout_that_was_never_installed_reads_package_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    def not_installed(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    spec = importlib.util.spec_from_file_location("_version_uninstalled", VERSION_PY)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.__version__ == _load(PACKAGE_JSON)["version"]
+
+
+def test_the_report_mime_type_is_one_constant_on_each_side() -> None:
+    literal = re.compile(r"""['"`]application/vnd\.deepsearch\.report\+json['"`]""")
+    hits = [
+        (p.relative_to(TS_SOURCES).as_posix(), line)
+        for p in sorted(TS_SOURCES.rglob("*.ts"))
+        for line in p.read_text(encoding="utf-8").splitlines()
+        if literal.search(line)
+    ]
+    assert hits == [("widget.ts", f"export const MIME_TYPE = '{deepsearch_nb.REPORT_MIME}';")]
 
 
 def test_package_json_declares_a_mime_extension_built_into_the_package() -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from deepsearch_nb import __version__
 from deepsearch_nb._labextension import LABEXTENSION_NAME
-from deepsearch_nb._version import __version__
 
 ROOT = Path(__file__).parents[2]
 BIN = Path(sys.executable).parent
