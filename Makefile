@@ -1,5 +1,6 @@
 # The two commands of the README are the contract: `make demo` and `make test`.
 # Both create and use a virtual environment at .venv and install what they need.
+# `make check` is the fast part of `make test` (no browser, no kernel, no services): run it before a commit.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT := out
 
-.PHONY: demo test install system-deps lint typecheck labextension-test bench clean
+.PHONY: demo test check install system-deps lint typecheck labextension-test bench clean
 
 # jlpm (yarn, pinned by jupyter-builder) and jupyter-builder come from the venv.
 JLPM := cd labextension && PATH="$(CURDIR)/$(BIN):$$PATH" jlpm
@@ -45,12 +46,18 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# The extension's own checks: TypeScript types, formatting, and its unit tests (vitest + jsdom).
+# The extension's own checks: TypeScript types (the view types against the schema's included),
+# prettier, ESLint, src/schema.ts up to date with report.v1.schema.json, and vitest (jsdom).
 labextension-test: install
 	$(JLPM) install --immutable
 	$(JLPM) typecheck
 	$(JLPM) lint:check
+	$(JLPM) lint:eslint
+	$(JLPM) schema:check
 	$(JLPM) test
+
+# The fast checks: ruff (lint, format), mypy, and the extension's checks above. About half a minute.
+check: lint typecheck labextension-test
 
 test: install system-deps lint typecheck labextension-test
 	$(BIN)/python -m pytest
