@@ -1,11 +1,12 @@
 """deepsearch_nb: run and steer openJiuwen DeepSearch research agents from Jupyter.
 
-Layers, each a private subpackage, data flowing one way (agent -> runtime -> ui):
-``_protocol`` (stream models), ``_agents`` (the Agent seam and adapters), ``_runtime`` (the run
-manager), ``_ui`` (panel and persistent report). This module re-exports the curated public API.
+The root holds what a notebook user types: ``research`` (and ``research_sync``, ``reproduce``), the
+``Report``, the run states, the agents, the errors. Two public subpackages serve the other audiences:
+``deepsearch_nb.agents`` (agent authors: the Agent seam, the stream's models, the adapters) and
+``deepsearch_nb.runtime`` (people building on the run manager); ``deepsearch_nb.testing`` ships fakes.
 
-The notebook layer and the agent adapters are imported on first use: the CLI, the server and code
-that only reads saved reports do not pay for ipywidgets, numpy or httpx.
+Heavy parts are imported on first use: the CLI, the server and code that only reads saved reports do
+not pay for ipywidgets, numpy or httpx.
 """
 
 from __future__ import annotations
@@ -13,122 +14,82 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._agents import Agent, cancel_context, raise_if_cancelled
+from . import agents as agents
+from . import runtime as runtime
 from ._errors import (
     AgentError,
     ConfigurationError,
     DeepSearchError,
     HitlTimeout,
     InvalidInputError,
-    RemoteAgentError,
-    RunNotFound,
     RunStateError,
 )
 from ._labextension import _jupyter_labextension_paths as _jupyter_labextension_paths
-from ._protocol import (
-    Chunk,
-    FinalResult,
-    HitlAnswer,
-    HitlRequest,
-    HitlStage,
-    InterruptFeedback,
-    MalformedChunk,
-    Outline,
-    Source,
-    StreamEvent,
-    parse_chunk,
-)
-from ._runtime import (
-    CancelOutcome,
-    LocalCancelBus,
-    ManagerStats,
-    RedisCancelBus,
-    Run,
-    RunEvent,
-    RunManager,
-    RunState,
-    default_manager,
-)
+from ._protocol import HitlAnswer
+from ._public import publish_module
+from ._report import REPORT_MIME, Report
+from ._runtime import RunState
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._agents._local import DEMO_ANSWERS, DEMO_QUESTION, LocalResearchAgent
+    from ._agents._local import LocalResearchAgent
     from ._agents._remote import RemoteAgent
     from ._agents._replay import ReplayAgent
     from ._agents._sdk import OpenJiuwenAgent
-    from ._ui import REPORT_MIME, Report, ResearchHandle, reproduce, research, research_sync, stats
+    from ._ui import ResearchHandle, reproduce, research, research_sync, stats
 
 _LAZY = {
-    "DEMO_ANSWERS": "._agents._local",
-    "DEMO_QUESTION": "._agents._local",
     "LocalResearchAgent": "._agents._local",
     "OpenJiuwenAgent": "._agents._sdk",
-    "REPORT_MIME": "._ui",
     "RemoteAgent": "._agents._remote",
     "ReplayAgent": "._agents._replay",
-    "Report": "._ui",
     "ResearchHandle": "._ui",
     "reproduce": "._ui",
     "research": "._ui",
     "research_sync": "._ui",
     "stats": "._ui",
 }
+# Objects whose public home is a subpackage keep that name as their __module__.
+_HOME = {"LocalResearchAgent", "OpenJiuwenAgent", "RemoteAgent", "ReplayAgent"}
 
 __all__ = [
-    "DEMO_ANSWERS",
-    "DEMO_QUESTION",
     "REPORT_MIME",
-    "Agent",
     "AgentError",
-    "CancelOutcome",
-    "Chunk",
     "ConfigurationError",
     "DeepSearchError",
-    "FinalResult",
     "HitlAnswer",
-    "HitlRequest",
-    "HitlStage",
     "HitlTimeout",
-    "InterruptFeedback",
     "InvalidInputError",
-    "LocalCancelBus",
     "LocalResearchAgent",
-    "MalformedChunk",
-    "ManagerStats",
     "OpenJiuwenAgent",
-    "Outline",
-    "RedisCancelBus",
     "RemoteAgent",
-    "RemoteAgentError",
     "ReplayAgent",
     "Report",
     "ResearchHandle",
-    "Run",
-    "RunEvent",
-    "RunManager",
-    "RunNotFound",
     "RunState",
     "RunStateError",
-    "Source",
-    "StreamEvent",
     "__version__",
-    "cancel_context",
-    "default_manager",
     "load_ipython_extension",
-    "parse_chunk",
-    "raise_if_cancelled",
     "reproduce",
     "research",
     "research_sync",
     "stats",
 ]
 
+publish_module(__name__, globals(), [n for n in __all__ if n not in ("HitlAnswer", "RunState")])
+
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    if name in _HOME:
+        from . import agents
+
+        value = getattr(agents, name)
+    else:
+        value = getattr(importlib.import_module(module, __name__), name)
+        publish_module(__name__, {name: value}, [name])
     globals()[name] = value  # later lookups skip this function
     return value
 
@@ -139,6 +100,6 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext deepsearch_nb``: registers the ``%%deepsearch`` cell magic."""
-    from ._magics import load_ipython_extension as load
+    from ._ui._magics import load_ipython_extension as load
 
     load(ipython)

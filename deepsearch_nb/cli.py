@@ -15,46 +15,70 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._errors import DeepSearchError, HitlTimeout
-from ._protocol import Chunk, HitlAnswer, HitlRequest, HitlStage, StreamEvent, stage_label
-from ._runtime import ChunkReceived, MalformedChunkReceived, Run, RunEvent, RunManager, RunState
-from ._secrets import scrub_text, secret_values
+from ._errors import ConfigurationError, DeepSearchError
+from ._protocol import (
+    NO_HITL_CONFIG,
+    Chunk,
+    HitlAnswer,
+    HitlRequest,
+    HitlStage,
+    ProgressUpdate,
+    StreamEvent,
+    stage_label,
+)
+from ._runtime import (
+    AnswerBy,
+    AnswerSubmitted,
+    ChunkReceived,
+    MalformedChunkReceived,
+    Notice,
+    Run,
+    RunEvent,
+    RunManager,
+    RunState,
+    Session,
+)
+from ._secrets import scrub_text
 
 __all__ = ["main"]
 
 
 class _Progress:
-    """Prints what a person wants to follow: stage changes, sources, finished sections, errors."""
+    """Prints what a person wants to follow: stage changes, sources, finished sections, answers, warnings."""
 
     def __init__(self, out: TextIO, *, stream_text: bool) -> None:
         self.out = out
         self.stream_text = stream_text
         self._stage = ""
-        self._sources = 0
         self._sections = 0
+        self._total = 0
         self._mid_line = False
 
     def __call__(self, event: RunEvent) -> None:
         if isinstance(event, MalformedChunkReceived):
             self._line(f"! skipped a malformed chunk: {event.malformed.reason}")
         elif isinstance(event, ChunkReceived):
-            self._chunk(event.run, event.chunk)
+            self._chunk(event.chunk, event.update)
+        elif isinstance(event, AnswerSubmitted) and event.by is AnswerBy.SCRIPTED:
+            self._line(
+                _describe(event.request) + f"→ scripted answer: {event.answer.feedback.value} {event.answer.message}"
+            )
+        elif isinstance(event, Notice):
+            self._line(f"! {event.message}")
 
-    def _chunk(self, run: Run, chunk: Chunk) -> None:
+    def _chunk(self, chunk: Chunk, update: ProgressUpdate) -> None:
         label = stage_label(chunk.agent)
         if label != self._stage and not chunk.is_interrupt and chunk.agent not in ("end", "system"):
             self._stage = label
             where = f" (section {chunk.section_idx})" if chunk.section_idx not in ("", "0") else ""
             self._line(f"» {label}{where}")
-        progress = run.progress
-        if len(progress.sources) > self._sources:
-            for source in progress.sources[self._sources :]:
-                self._line(f"  + [{source.index}] {source.title} ({source.url})")
-            self._sources = len(progress.sources)
-        if len(progress.sections_done) > self._sections:
-            self._sections = len(progress.sections_done)
-            total = progress.sections_total or "?"
-            self._line(f"  ✓ section {self._sections} of {total} written")
+        if update.outline is not None:
+            self._total = len(update.outline.sections)
+        for source in update.sources:
+            self._line(f"  + [{source.index}] {source.title} ({source.url})")
+        if update.section_done is not None:
+            self._sections += 1
+            self._line(f"  ✓ section {self._sections} of {self._total or '?'} written")
         if self.stream_text and chunk.agent == "sub_reporter" and chunk.event == StreamEvent.MESSAGE:
             self.out.write(chunk.content)
             self._mid_line = True
@@ -83,12 +107,30 @@ def _prompt(request: HitlRequest) -> str:
     return "Your answer (Enter to let the agent decide): "
 
 
-async def _answer_interactively(request: HitlRequest, out: TextIO) -> HitlAnswer:
-    print(_describe(request), file=out, flush=True)
-    text = await asyncio.to_thread(input, _prompt(request))
-    if request.stage is HitlStage.OUTLINE_REVIEW and not text.strip():
-        return HitlAnswer.accept()
-    return HitlAnswer.coerce(text, request.stage)
+def _terminal_asker(out: TextIO) -> Any:
+    """The session driver's asker for a person at a terminal: the question, then a prompt on stdin."""
+
+    async def ask(request: HitlRequest, problem: str | None) -> HitlAnswer | None:
+        if problem is not None:
+            print(f"! {problem}", file=out, flush=True)
+        else:
+            print(_describe(request), file=out, flush=True)
+        try:
+            text = await asyncio.to_thread(input, _prompt(request))
+        except EOFError:
+            return None  # stdin closed: nobody can answer
+        if request.stage is HitlStage.OUTLINE_REVIEW and not text.strip():
+            return HitlAnswer.accept()
+        return HitlAnswer.coerce(text, request.stage)
+
+    return ask
+
+
+def _no_answer_left(request: HitlRequest, limit: float) -> str:
+    return (
+        f"The agent asks for {request.stage.value} and no answer is left: pass more --answer options "
+        "(e.g. --answer accept), run in a terminal to answer by hand, or use --no-hitl."
+    )
 
 
 async def research(
@@ -100,47 +142,43 @@ async def research(
     interactive: bool,
     out: TextIO,
     stream_text: bool = False,
-) -> Run:
-    """Run one research session to its end, answering the agent's questions as it asks them."""
+) -> tuple[Run, DeepSearchError | None]:
+    """Run one research session to its end with the runtime's session driver (scripted, then stdin).
+
+    Returns the run and the error that stopped it early (answers ran out, a bad answer), so that the
+    caller still writes everything that was received.
+    """
     manager = RunManager()
     run = manager.start(agent, question, agent_config=agent_config)
     run.subscribe(_Progress(out, stream_text=stream_text))
-    scripted = list(answers)
+    session = Session(
+        run,
+        answers=list(answers),
+        ask=_terminal_asker(out) if interactive else None,
+        timeout=None if interactive else 0.0,
+        timeout_message=_no_answer_left,
+    )
+    error: DeepSearchError | None = None
     try:
-        while await run.until_settled() is RunState.WAITING_USER_INPUT:
-            request = run.pending
-            assert request is not None
-            if scripted:
-                answer = HitlAnswer.coerce(scripted.pop(0), request.stage)
-                print(_describe(request) + f"→ scripted answer: {answer.feedback.value} {answer.message}", file=out)
-            elif interactive:
-                answer = await _answer_interactively(request, out)
-            else:
-                run.cancel()
-                await run
-                raise HitlTimeout(
-                    f"The agent asks for {request.stage.value} and no answer is left: pass more --answer options "
-                    "(e.g. --answer accept), run in a terminal to answer by hand, or use --no-hitl."
-                )
-            try:
-                run.submit(answer)
-            except DeepSearchError as exc:  # a bad answer keeps the run paused: say so and ask again
-                print(f"! {exc}", file=out)
-                if not interactive:
-                    raise
+        await session.drive()
+    except DeepSearchError as exc:  # the session cancelled the run first; what came is kept
+        error = exc
     except (KeyboardInterrupt, asyncio.CancelledError):
-        run.cancel()
+        run.cancel("interrupted at the terminal (Ctrl+C)")
         await run
         raise
     finally:
-        await manager.drain()
-    return run
+        try:
+            await manager.drain(30)
+        except TimeoutError:
+            print("! some agent cleanups were still running after 30 s", file=out)
+    return run, error
 
 
 def _write_outputs(run: Run, args: argparse.Namespace, out: TextIO) -> None:
     report_path = Path(args.out)
     report_path.parent.mkdir(parents=True, exist_ok=True)
-    secrets = secret_values(run.agent_config)  # a key can reach the text through the question or an error
+    secrets = list(run.secrets)  # a key can reach the text through the question or an error
     report_path.write_text(scrub_text(run.report_markdown, secrets) + "\n", encoding="utf-8")
     print(f"report ({run.state.value}, {run.elapsed_s:.2f} s): {report_path}", file=out)
     if args.transcript:
@@ -156,15 +194,36 @@ def _write_outputs(run: Run, args: argparse.Namespace, out: TextIO) -> None:
 
 
 def _agent_config(args: argparse.Namespace) -> dict[str, Any]:
-    config: dict[str, Any] = json.loads(args.config) if args.config else {}
+    try:
+        config: Any = json.loads(args.config) if args.config else {}
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"--config is not valid JSON ({exc}); quote it as one shell word, e.g. "
+            """--config '{"outliner_max_section_num": 4}'."""
+        ) from None
     if not isinstance(config, dict):
-        raise SystemExit("--config must be a JSON object, e.g. '{\"outliner_max_section_num\": 4}'")
+        raise ConfigurationError("--config must be a JSON object, e.g. '{\"outliner_max_section_num\": 4}'")
     if args.no_hitl:
-        config["workflow_human_in_the_loop"] = False
-        config["outline_interaction_enabled"] = False
+        config.update(NO_HITL_CONFIG)
     if args.sections is not None:
         config["outliner_max_section_num"] = args.sections
     return config
+
+
+def _check_writable(option: str, value: str | None) -> None:
+    """Refuse an output path that cannot be written before the run starts (not after its report exists)."""
+    if not value:
+        return
+    path = Path(value)
+    if path.is_dir():
+        raise ConfigurationError(f"{option} {value!r} is a folder; give a file name, e.g. {option} report.md.")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigurationError(
+                    f"{option} {value!r} cannot be written: {str(parent)!r} is a file, not a folder."
+                )
+            break
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -176,10 +235,12 @@ def _run(args: argparse.Namespace) -> int:
         args.answer = list(DEMO_ANSWERS)
         args.out = str(Path(args.out_dir) / "report.md")
         args.transcript = str(Path(args.out_dir) / "transcript.jsonl")
+    _check_writable("--out", args.out)
+    _check_writable("--transcript", args.transcript)
     agent = LocalResearchAgent(args.corpus, pacing=args.pacing)
     interactive = args.command == "run" and sys.stdin.isatty() and not args.no_input
     print(f"researching: {args.question}", file=out)
-    run = asyncio.run(
+    run, error = asyncio.run(
         research(
             agent,
             args.question,
@@ -191,6 +252,9 @@ def _run(args: argparse.Namespace) -> int:
         )
     )
     _write_outputs(run, args, out)
+    if error is not None:  # written first: what was received is never lost
+        print(f"deepsearch-nb: {error}", file=sys.stderr)
+        return 2
     if run.state is not RunState.COMPLETED:
         print(f"the run ended {run.state.value}: {run.error or run.cancel_reason}", file=sys.stderr)
         return 1

@@ -16,14 +16,15 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any, Literal
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse
 
-from ._agents._base import Agent
+from ._agents import Agent
 from ._errors import DeepSearchError, InvalidInputError
-from ._protocol import HitlAnswer, InterruptFeedback
+from ._protocol import CONVERSATION_ID_PATTERN, HitlAnswer, InterruptFeedback
 from ._runtime import ChunkReceived, Run, RunEvent, RunManager, RunState, StateChanged
 
 __all__ = ["RUN_PATH", "DeepSearchRequest", "create_app"]
@@ -37,7 +38,7 @@ class DeepSearchRequest(BaseModel):
     """The run request (the DeepSearch server's ``DeepSearchRequest``, the fields this server uses)."""
 
     space_id: str = Field(min_length=1)
-    conversation_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")
+    conversation_id: str = Field(pattern=CONVERSATION_ID_PATTERN)
     message: str
     interrupt_feedback: Literal["", "accepted", "revise_comment", "revise_outline", "cancel"] = ""
     workflow_human_in_the_loop: bool = True
@@ -68,6 +69,7 @@ def _check_configuration(request: DeepSearchRequest) -> None:
 def create_app(agent_factory: AgentFactory | None = None, *, manager: RunManager | None = None) -> FastAPI:
     """An app serving the run API. ``agent_factory`` picks the agent per request (default: local agent)."""
     app = FastAPI(title="deepsearch_nb run API")
+    app.add_exception_handler(RequestValidationError, _validation_error)
     runs = manager or RunManager()
     resumed: dict[str, asyncio.Event] = {}  # key -> set when the next request takes over a paused stream
     if agent_factory is None:
@@ -102,6 +104,12 @@ def create_app(agent_factory: AgentFactory | None = None, *, manager: RunManager
                 )
                 if key in resumed:
                     resumed.pop(key).set()  # the previous round's stream may close now
+            elif request.interrupt_feedback:
+                raise HTTPException(
+                    409,
+                    f"No run of conversation {request.conversation_id!r} in space {request.space_id!r} is waiting "
+                    "for an answer here; start a new research with an empty interrupt_feedback.",
+                )
             else:
                 run = runs.start(
                     factory(request),
@@ -131,6 +139,15 @@ def create_app(agent_factory: AgentFactory | None = None, *, manager: RunManager
     return app
 
 
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """422 with what is wrong and where, never the values sent (a body may carry ``llm_config.api_key``)."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    detail = [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))} for e in errors
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
 async def _replay(run: Run) -> AsyncIterator[dict[str, str]]:
     for chunk in run.chunks:
         yield {"data": chunk.to_wire()}
@@ -141,16 +158,24 @@ async def _stream(
 ) -> AsyncIterator[dict[str, str]]:
     """One round's chunks; at a question, hold the stream open until a new request resumes the run."""
     resumed = resumed_events.setdefault(key, asyncio.Event())
+    live = [True]  # False once this round paused: then the stream is only held open
     try:
-        async for item in _round(run, events, resumed):
+        async for item in _round(run, events, resumed, live):
             yield item
+    except (asyncio.CancelledError, GeneratorExit):
+        # The client went away mid-round: stop the run (a real LLM would go on billing). A paused run
+        # stays resumable, as the router keeps HITL sessions; closing a held stream is how a client
+        # moves on to the next round.
+        if live[0] and run.state is RunState.RUNNING:
+            run.cancel("the client disconnected")
+        raise
     finally:
         if resumed_events.get(key) is resumed:  # only our own: a resumed round registered a new one
             del resumed_events[key]
 
 
 async def _round(
-    run: Run, events: AsyncGenerator[RunEvent, None], resumed: asyncio.Event
+    run: Run, events: AsyncGenerator[RunEvent, None], resumed: asyncio.Event, live: list[bool]
 ) -> AsyncIterator[dict[str, str]]:
     paused = False
     try:
@@ -159,6 +184,7 @@ async def _round(
                 yield {"data": event.chunk.to_wire()}
             elif isinstance(event, StateChanged) and event.state is RunState.WAITING_USER_INPUT:
                 paused = True
+                live[0] = False
                 break
     finally:
         await events.aclose()  # unsubscribe now, not when the generator is collected

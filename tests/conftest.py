@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from deepsearch_nb import RunManager
+from deepsearch_nb.runtime import RunManager
 
 
 @pytest.fixture

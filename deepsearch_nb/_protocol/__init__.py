@@ -11,12 +11,23 @@ from ._chunk import (
     parse_chunk,
 )
 from ._hitl import HitlAnswer, HitlRequest, Outline, OutlineSection
-from ._progress import ResearchProgress, stage_label
+from ._ids import (
+    CONVERSATION_ID_PATTERN,
+    NO_HITL_CONFIG,
+    check_conversation_id,
+    check_space_id,
+    new_conversation_id,
+)
+from ._progress import NO_CHANGE, ProgressUpdate, ResearchProgress, stage_label
 from ._result import FinalResult, Source, parse_reference_articles
+from ._summary import summarise_payload
 from ._values import AgentName, HitlStage, InterruptFeedback, MessageType, StreamEvent
 
 __all__ = [
     "ALL_END",
+    "CONVERSATION_ID_PATTERN",
+    "NO_CHANGE",
+    "NO_HITL_CONFIG",
     "SECTION_END",
     "SUCCESS",
     "AgentName",
@@ -31,11 +42,16 @@ __all__ = [
     "Outline",
     "OutlineSection",
     "ParsedChunk",
+    "ProgressUpdate",
     "ResearchProgress",
     "Source",
     "StreamEvent",
     "cancel_chunk",
+    "check_conversation_id",
+    "check_space_id",
+    "new_conversation_id",
     "parse_chunk",
     "parse_reference_articles",
     "stage_label",
+    "summarise_payload",
 ]

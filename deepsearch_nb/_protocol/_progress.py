@@ -3,7 +3,8 @@
 This is the front-end mapping of the protocol reference (§6.1) kept in one place, so the runtime builds
 HITL requests from it and the UI reads progress from it without parsing chunks a second time. ``feed`` is
 on the per-chunk path: it only does dictionary lookups and string appends, and parses JSON only when a
-payload is complete.
+payload is complete. It returns what the chunk changed (a :class:`ProgressUpdate`), which the runtime puts
+in its events: a front end never reads the fold back or re-parses a payload.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -19,9 +19,10 @@ from pydantic import ValidationError
 from ._chunk import SUCCESS, Chunk
 from ._hitl import HitlRequest, Outline
 from ._result import FinalResult, Source
+from ._summary import summarise_payload
 from ._values import AgentName, HitlStage, StreamEvent
 
-__all__ = ["ResearchProgress", "stage_label"]
+__all__ = ["NO_CHANGE", "ProgressUpdate", "ResearchProgress", "stage_label"]
 
 _STAGE_LABELS = {
     AgentName.GENERATE_QUESTIONS.value: "clarifying the question",
@@ -44,6 +45,21 @@ _ROUND = re.compile(r"Round\s+(\d+)")
 def stage_label(agent: str) -> str:
     """A short human label for the producer ``agent``."""
     return _STAGE_LABELS.get(agent, agent or "working")
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressUpdate:
+    """What one chunk changed in the fold (most token chunks change nothing a person sees)."""
+
+    request: HitlRequest | None = None  # the chunk was an interrupt: the question it asks
+    sources: tuple[Source, ...] = ()  # sources seen for the first time
+    outline: Outline | None = None  # a new outline
+    section_done: str | None = None  # the section_idx whose SECTION END this was
+    summary: str | None = None  # one line for a finished outline or plan payload
+
+
+NO_CHANGE = ProgressUpdate()
+"""The update of a chunk that changed nothing but text (shared: no allocation on the token path)."""
 
 
 @dataclass
@@ -79,14 +95,14 @@ class ResearchProgress:
     def sections_total(self) -> int:
         return len(self.outline.sections) if self.outline is not None else 0
 
-    def feed(self, chunk: Chunk) -> HitlRequest | None:
-        """Take one chunk; returns the HITL request when the chunk is an interrupt."""
+    def feed(self, chunk: Chunk) -> ProgressUpdate:
+        """Take one chunk; returns what it changed (:data:`NO_CHANGE` for most tokens)."""
         self.chunks += 1
         agent = chunk.agent
         self.agent = agent
         event = chunk.event
         if chunk.is_interrupt:
-            return self._interrupt(chunk)
+            return ProgressUpdate(request=self._interrupt(chunk))
         if agent == AgentName.SUB_REPORTER:
             if event == StreamEvent.MESSAGE:
                 parts = self._section_parts.get(chunk.section_idx)
@@ -100,18 +116,23 @@ class ResearchProgress:
                 self.questions = ""
             elif event == StreamEvent.MESSAGE:
                 self.questions += chunk.content
-        elif agent == AgentName.OUTLINE:
-            self._collect_payload(chunk, self._set_outline)
+        elif agent == AgentName.OUTLINE or agent == AgentName.PLAN_REASONING:
+            text = self._collect_payload(chunk)
+            if text is not None:
+                outline = self._set_outline(text) if agent == AgentName.OUTLINE else None
+                return ProgressUpdate(outline=outline, summary=summarise_payload(agent, text))
         elif agent == AgentName.COLLECTOR_INFO_RETRIEVAL and event == StreamEvent.SUMMARY_RESPONSE:
-            self._add_source(chunk.content)
+            source = self._add_source(chunk.content)
+            if source is not None:
+                return ProgressUpdate(sources=(source,))
         elif agent == AgentName.END or agent == AgentName.FRAMEWORK:
-            self._end(chunk)
+            return self._end(chunk)
         elif event == StreamEvent.ERROR:
             self.notices.append(_exception_info(chunk.content))
-        return None
+        return NO_CHANGE
 
-    def _collect_payload(self, chunk: Chunk, done: Callable[[str], None]) -> None:
-        """Payload JSON may come in several ``message`` chunks; parse once the ``done`` arrives."""
+    def _collect_payload(self, chunk: Chunk) -> str | None:
+        """Payload JSON may come in several ``message`` chunks; the whole text once ``done`` arrives."""
         mid = chunk.message_id
         if chunk.event == StreamEvent.START:
             self._pending[mid] = []
@@ -120,43 +141,48 @@ class ResearchProgress:
         elif chunk.event == StreamEvent.DONE:
             parts = self._pending.pop(mid, None)
             if parts:
-                done("".join(parts))
+                return "".join(parts)
+        return None
 
-    def _set_outline(self, text: str) -> None:
+    def _set_outline(self, text: str) -> Outline | None:
         with contextlib.suppress(ValidationError):  # a partial or foreign outline: keep the previous one
             self.outline = Outline.model_validate_json(text)
+            return self.outline
+        return None
 
-    def _add_source(self, content: str) -> None:
+    def _add_source(self, content: str) -> Source | None:
         try:
             data = json.loads(content)
         except ValueError:
-            return
+            return None
         if not isinstance(data, dict):
-            return
+            return None
         url = str(data.get("url", ""))
         if not url or url in self._source_urls:
-            return
+            return None
         index = len(self.sources) + 1
         self._source_urls[url] = index
-        self.sources.append(
-            Source(index=index, title=str(data.get("title") or url), url=url, query=str(data.get("query", "")))
-        )
+        source = Source(index=index, title=str(data.get("title") or url), url=url, query=str(data.get("query", "")))
+        self.sources.append(source)
+        return source
 
-    def _end(self, chunk: Chunk) -> None:
+    def _end(self, chunk: Chunk) -> ProgressUpdate:
         if chunk.is_all_end:
             self.all_end = True
         elif chunk.is_section_end:
             self.sections_done.add(chunk.section_idx)
+            return ProgressUpdate(section_done=chunk.section_idx)
         elif chunk.is_final_result:
             try:
                 self.final_result = FinalResult.from_content(chunk.content)
             except (ValueError, ValidationError) as exc:
                 self.error = f"The final result could not be read: {exc}"
-                return
+                return NO_CHANGE
             if self.final_result.exception_info:
                 self.error = self.final_result.exception_info.strip()
         elif chunk.event == StreamEvent.ERROR:
             self.error = _exception_info(chunk.content)
+        return NO_CHANGE
 
     def _interrupt(self, chunk: Chunk) -> HitlRequest:
         stage = HitlStage.for_agent(chunk.agent)

@@ -1,57 +1,58 @@
-"""The handle of one research run: its state, what it has received, and the calls that steer it.
+"""The handle of one research run: a read-only view of its record, and the calls that steer it.
 
-A run spans every round of one conversation (question, answers, report). Its fields are written only on
-the event loop that runs it; ``cancel`` and ``submit`` may be called from any thread and hand over to
-that loop.
+A run spans every round of one conversation (question, answers, report). Nothing here writes the run's
+state: ``cancel`` and ``submit`` go to the manager that owns the run (one call, one thread hop at most),
+and everything else only reads. ``cancel`` and ``submit`` may be called from any thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
-from collections.abc import AsyncGenerator, Callable, Generator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, Callable, Generator, Iterator, Mapping, Sequence
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, TypeVar, overload
 
-from .._agents._base import Agent
-from .._protocol import (
-    Chunk,
-    FinalResult,
-    HitlAnswer,
-    HitlRequest,
-    MalformedChunk,
-    ResearchProgress,
-)
-from ._events import RunEvent, StateChanged
+from .._agents import Agent
+from .._protocol import Chunk, FinalResult, HitlAnswer, HitlRequest, MalformedChunk, ResearchProgress
+from ._events import AnswerBy, Notice, RunEvent, StateChanged
+from ._record import HitlExchange, Listener, Round, RunRecord, Steering
 from ._state import CancelOutcome, RunState
 
-if TYPE_CHECKING:
-    from ._manager import RunManager
+__all__ = ["Run"]
 
-__all__ = ["HitlExchange", "Round", "Run"]
-
-_log = logging.getLogger("deepsearch_nb.runtime")
-
-Listener = Callable[[RunEvent], None]
+_T = TypeVar("_T")
 
 
-@dataclass(frozen=True, slots=True)
-class Round:
-    """One ``agent.run`` call: what was sent, and where its chunks start in ``Run.chunks``."""
+class _View(Sequence[_T]):
+    """A read-only window on one of the record's lists (O(1) to make, no copy)."""
 
-    message: str
-    interrupt_feedback: str
-    first_chunk: int
+    __slots__ = ("_items",)
 
+    def __init__(self, items: list[_T]) -> None:
+        self._items = items
 
-@dataclass(frozen=True, slots=True)
-class HitlExchange:
-    """A question the run asked and the answer it got."""
+    @overload
+    def __getitem__(self, index: int) -> _T: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[_T]: ...
+    def __getitem__(self, index: int | slice) -> _T | list[_T]:
+        return self._items[index]
 
-    request: HitlRequest
-    answer: HitlAnswer
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[_T]:
+        return iter(self._items)
+
+    def __repr__(self) -> str:
+        return repr(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        return list(self._items) == (list(other) if isinstance(other, Sequence) else other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class Run:
@@ -60,95 +61,162 @@ class Run:
     Await it (``await run``) to wait for the end; ``until_settled()`` also returns at a question.
     """
 
-    def __init__(
-        self,
-        manager: RunManager,
-        agent: Agent,
-        *,
-        question: str,
-        space_id: str,
-        conversation_id: str,
-        agent_config: Mapping[str, Any] | None,
-        report_template: str,
-        loop: asyncio.AbstractEventLoop,
-    ) -> None:
-        self._manager = manager
-        self.agent = agent
-        self.question = question
-        self.space_id = space_id
-        self.conversation_id = conversation_id
-        self.agent_config: Mapping[str, Any] = dict(agent_config or {})
-        self.report_template = report_template
-        self.loop = loop
-        self.state = RunState.RUNNING
-        self.progress = ResearchProgress()
-        self.chunks: list[Chunk] = []
-        self.malformed: list[MalformedChunk] = []
-        self.rounds: list[Round] = []
-        self.exchanges: list[HitlExchange] = []
-        self.pending: HitlRequest | None = None
-        self.error: str | None = None
-        self.cancel_reason: str | None = None
-        self.abandoned = False  # the agent ignored cancellation; its task was left to finish alone
-        self.started_at = datetime.now(UTC)
-        self.ended_at: datetime | None = None
-        self._t0 = time.perf_counter()
-        self._t_end: float | None = None
-        self._listeners: list[Listener] = []
-        self._waiters: list[tuple[Callable[[RunState], bool], asyncio.Future[RunState]]] = []
-        self.cancel_event = asyncio.Event()
+    __slots__ = ("_record", "_steering")
+
+    def __init__(self, record: RunRecord, steering: Steering) -> None:
+        self._record = record
+        self._steering = steering
 
     # --- reading -----------------------------------------------------------------------------------
 
     @property
     def key(self) -> str:
         """The run router's key, ``space_id:conversation_id``."""
-        return f"{self.space_id}:{self.conversation_id}"
+        return self._record.key
+
+    @property
+    def agent(self) -> Agent:
+        return self._record.agent
+
+    @property
+    def question(self) -> str:
+        return self._record.question
+
+    @property
+    def space_id(self) -> str:
+        return self._record.space_id
+
+    @property
+    def conversation_id(self) -> str:
+        return self._record.conversation_id
+
+    @property
+    def agent_config(self) -> Mapping[str, Any]:
+        return MappingProxyType(dict(self._record.agent_config))
+
+    @property
+    def report_template(self) -> str:
+        return self._record.report_template
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._record.loop
+
+    @property
+    def state(self) -> RunState:
+        return self._record.state
+
+    @property
+    def progress(self) -> ResearchProgress:
+        """The fold of the stream so far (read it; the manager is its only writer)."""
+        return self._record.progress
+
+    @property
+    def chunks(self) -> Sequence[Chunk]:
+        """The latest chunks (up to the manager's ``history_limit``; ``chunk_total`` counts them all)."""
+        return _View(self._record.chunks)
+
+    @property
+    def chunk_total(self) -> int:
+        return self._record.chunk_total
+
+    @property
+    def malformed(self) -> Sequence[MalformedChunk]:
+        return _View(self._record.malformed)
+
+    @property
+    def rounds(self) -> Sequence[Round]:
+        return _View(self._record.rounds)
+
+    @property
+    def exchanges(self) -> Sequence[HitlExchange]:
+        return _View(self._record.exchanges)
+
+    @property
+    def notices(self) -> Sequence[Notice]:
+        """Warnings about the run: stalled, abandoned after a cancel, an unclean end."""
+        return _View(self._record.notices)
+
+    @property
+    def pending(self) -> HitlRequest | None:
+        """The question the run waits on (only while WAITING_USER_INPUT)."""
+        return self._record.pending
+
+    @property
+    def error(self) -> str | None:
+        return self._record.error
+
+    @property
+    def cancel_reason(self) -> str | None:
+        return self._record.cancel_reason
+
+    @property
+    def abandoned(self) -> bool:
+        """The agent ignored cancellation and its task was left to finish alone."""
+        return self._record.abandoned
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The secret strings this run knows of (from its config and its agent), for scrubbing."""
+        return self._record.secrets
+
+    @property
+    def started_at(self) -> datetime:
+        return self._record.started_at
+
+    @property
+    def ended_at(self) -> datetime | None:
+        return self._record.ended_at
 
     @property
     def result(self) -> FinalResult | None:
-        return self.progress.final_result
+        return self._record.progress.final_result
 
     @property
     def report_markdown(self) -> str:
         """The report, or what was written before the run stopped."""
-        return self.progress.report_markdown()
+        return self._record.progress.report_markdown()
 
     @property
     def elapsed_s(self) -> float:
-        end = self._t_end if self._t_end is not None else time.perf_counter()
-        return end - self._t0
+        record = self._record
+        end = record.t_end if record.t_end is not None else time.perf_counter()
+        return end - record.t0
 
     @property
     def cancel_requested(self) -> bool:
-        return self.cancel_event.is_set()
+        return self._record.cancel_event.is_set()
 
     def __repr__(self) -> str:
-        return f"<Run {self.key} {self.state.value} chunks={len(self.chunks)}>"
+        return f"<Run {self.key} {self.state.value} chunks={self.chunk_total}>"
 
     # --- steering (any thread) -----------------------------------------------------------------------
 
-    def cancel(self) -> CancelOutcome:
-        """Stop the run and clean up its session; safe from any thread."""
-        return self._manager.cancel(self.conversation_id, space_id=self.space_id)
+    def cancel(self, reason: str | None = None) -> CancelOutcome:
+        """Stop the run and clean up its session; safe from any thread.
 
-    def submit(self, answer: HitlAnswer | str | dict[str, Any]) -> None:
+        ``reason`` is what the panel and the report say ("cancelled by the user" when not given).
+        """
+        return self._steering.cancel_run(self._record, reason)
+
+    def submit(self, answer: HitlAnswer | str | dict[str, Any], *, by: AnswerBy = AnswerBy.PERSON) -> None:
         """Answer the pending question and start the next round; safe from any thread.
 
-        Raises ``RunStateError`` when the run is not waiting, ``InvalidInputError`` when the answer does
-        not fit the question (the run stays paused and nothing is lost).
+        Raises ``RunStateError`` when the run is not waiting (or is being cancelled), ``InvalidInputError``
+        when the answer does not fit the question (the run stays paused and nothing is lost).
         """
-        self._manager.submit(self.conversation_id, answer, space_id=self.space_id)
+        self._steering.submit_run(self._record, answer, by)
 
     # --- observing -----------------------------------------------------------------------------------
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` on the run's loop for every event from now on; returns an unsubscribe."""
-        self._listeners.append(listener)
+        listeners = self._record.listeners
+        listeners.append(listener)
 
         def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
+            if listener in listeners:
+                listeners.remove(listener)
 
         return unsubscribe
 
@@ -160,19 +228,7 @@ class Run:
         """
         queue: asyncio.Queue[RunEvent] = asyncio.Queue()
         unsubscribe = self.subscribe(queue.put_nowait)
-        return self._iterate(queue, unsubscribe, done=self.state.terminal)
-
-    @staticmethod
-    async def _iterate(
-        queue: asyncio.Queue[RunEvent], unsubscribe: Callable[[], None], *, done: bool
-    ) -> AsyncGenerator[RunEvent, None]:
-        try:
-            while not done:
-                event = await queue.get()
-                yield event
-                done = isinstance(event, StateChanged) and event.state.terminal
-        finally:
-            unsubscribe()
+        return _iterate(queue, unsubscribe, done=self.state.terminal)
 
     async def until_settled(self, timeout: float | None = None) -> RunState:
         """Wait until the run asks a question or ends; returns the state."""
@@ -187,36 +243,26 @@ class Run:
         return self.wait().__await__()
 
     async def _wait_for(self, predicate: Callable[[RunState], bool], timeout: float | None) -> RunState:
-        if predicate(self.state):
-            return self.state
-        future: asyncio.Future[RunState] = self.loop.create_future()
+        record = self._record
+        if predicate(record.state):
+            return record.state
+        future: asyncio.Future[RunState] = asyncio.get_running_loop().create_future()
         entry = (predicate, future)
-        self._waiters.append(entry)
+        record.waiters.append(entry)
         try:
             return await asyncio.wait_for(future, timeout)
         finally:
-            if entry in self._waiters:
-                self._waiters.remove(entry)
+            if entry in record.waiters:
+                record.waiters.remove(entry)
 
-    # --- written by the manager, on the loop ---------------------------------------------------------
 
-    def _emit(self, event: RunEvent) -> None:
-        for listener in tuple(self._listeners):
-            try:
-                listener(event)
-            except Exception:  # an observer's bug must not stop the run
-                _log.exception("a run listener failed on %s", type(event).__name__)
-
-    def _set_state(self, state: RunState) -> None:
-        previous = self.state
-        if state is previous:
-            return
-        self.state = state
-        if state.terminal:
-            self.ended_at = datetime.now(UTC)
-            self._t_end = time.perf_counter()
-            self.pending = None
-        self._emit(StateChanged(self, state, previous))
-        for predicate, future in tuple(self._waiters):
-            if predicate(state) and not future.done():
-                future.set_result(state)
+async def _iterate(
+    queue: asyncio.Queue[RunEvent], unsubscribe: Callable[[], None], *, done: bool
+) -> AsyncGenerator[RunEvent, None]:
+    try:
+        while not done:
+            event = await queue.get()
+            yield event
+            done = isinstance(event, StateChanged) and event.state.terminal
+    finally:
+        unsubscribe()

@@ -1,10 +1,11 @@
 """The run panel: question, status, progress and stream, outline, sources, Cancel, and the question box.
 
-The panel only reads runtime events (``run.subscribe``) and calls runtime methods (``run.cancel``,
-``run.submit``); it never touches the agent. Event handlers run on the run's event loop. Button clicks may
-arrive on a kernel subshell thread (JupyterLab routes comms there on ipykernel 7), so a click only flips
-what must change at once (the Cancel button says "Stopping...") and hands the rest to the loop with
-``call_soon_threadsafe``.
+The panel only reads runtime events (``run.subscribe``), which carry what changed (new sources, the
+outline, a finished section, a payload's summary line), and calls runtime methods (``run.cancel``,
+``run.submit``); it never touches the agent and never reads the progress fold back. Event handlers run on
+the run's event loop. Button clicks may arrive on a kernel subshell thread (JupyterLab routes comms there
+on ipykernel 7): a Cancel click calls ``run.cancel()`` first (the cancel event is set before any widget
+changes, so the agent's next check sees it), then updates the widgets on the loop.
 
 Stable CSS classes for browser tests: ``deepsearch-panel`` (root), ``deepsearch-status`` (text = the state
 name), ``deepsearch-cancel``, ``deepsearch-hitl``, ``deepsearch-hitl-input``, ``deepsearch-hitl-submit``,
@@ -15,7 +16,6 @@ root of the final report that replaces the panel; the live panel never carries i
 from __future__ import annotations
 
 import html
-import json
 import logging
 import uuid
 from typing import Any
@@ -23,21 +23,24 @@ from typing import Any
 import ipywidgets as widgets
 
 from .._errors import DeepSearchError
-from .._protocol import Chunk, HitlAnswer, HitlRequest, Outline, stage_label
+from .._protocol import Chunk, HitlAnswer, HitlRequest, Outline, ProgressUpdate, Source, stage_label
 from .._runtime import (
     AnswerSubmitted,
     ChunkReceived,
     HitlRequested,
     MalformedChunkReceived,
+    Notice,
+    NoticeKind,
     Run,
     RunEvent,
     RunState,
     StateChanged,
 )
+from . import _ipython
 from ._hitl_box import HitlAction, HitlBox
 from ._stream_view import FLUSH_INTERVAL_S, StreamView
 
-__all__ = ["ResearchPanel", "ipython_display", "publish"]
+__all__ = ["ResearchPanel"]
 
 _log = logging.getLogger("deepsearch_nb.ui")
 
@@ -51,7 +54,7 @@ _TONES = {
 
 # Producers whose text belongs to one section of the report (grouped per section in the stream).
 _SECTION_AGENTS = frozenset({"sub_reporter", "collector_info_retrieval", "collector_summary", "plan_reasoning"})
-# Producers that stream a JSON document, not prose: the stream shows a one-line summary once it is whole.
+# Producers that stream a JSON document, not prose: the stream shows the fold's one-line summary instead.
 _PAYLOAD_AGENTS = frozenset({"outline", "plan_reasoning"})
 
 
@@ -65,9 +68,12 @@ class ResearchPanel:
         self.stopping = False
         self.closed = False
         self._groups: dict[str, str] = {}  # group key -> group id
-        self._payloads: dict[str, list[str]] = {}  # message_id -> JSON parts of an outline or plan
         self._round = 0
-        self._source_count = 0
+        self._sources = 0
+        self._malformed = 0
+        self._sections_done = 0
+        self._stage = "starting"
+        self._outline: Outline | None = None  # the latest outline the events carried
         self._outline_shown: Outline | None = None
 
         self.question = widgets.HTML(value=f"<span>{html.escape(run.question)}</span>")
@@ -100,8 +106,10 @@ class ResearchPanel:
         self.stream.set_elapsed(run.elapsed_s, live=not run.state.terminal)
         self.stream.set_progress(stage="starting")
         self._unsubscribe = run.subscribe(self._on_event)
-        # A run can be settled before the panel exists (a question already pending, a cancelled key).
+        # A run can be settled before the panel exists (a question already pending, a cancelled key): the
+        # one time the panel reads the run's state instead of an event.
         if run.pending is not None:
+            self._outline = run.progress.outline
             self._on_question(run.pending)
 
     # --- display ---------------------------------------------------------------------------------
@@ -109,13 +117,13 @@ class ResearchPanel:
     def display(self) -> str:
         """Show the panel in the current cell; returns the display id the report will replace."""
         self.display_id = uuid.uuid4().hex
-        publish(self.root, self.display_id, update=False)
+        _ipython.publish(self.root, self.display_id, update=False)
         return self.display_id
 
     def replace_with(self, bundle: dict[str, Any]) -> None:
         """Put ``bundle`` (a MIME bundle) where the panel was, also after its cell ended."""
         if self.display_id is not None:
-            publish(bundle, self.display_id, update=True)
+            _ipython.publish(bundle, self.display_id, update=True)
 
     def close(self) -> None:
         """Stop listening and close every widget (and its layout/style), so no widget state is left."""
@@ -174,10 +182,13 @@ class ResearchPanel:
         elif self.stopping:
             return  # late chunks after a cancel are not shown
         elif isinstance(event, ChunkReceived):
-            self._on_chunk(event.chunk)
+            self._on_chunk(event.chunk, event.update)
         elif isinstance(event, MalformedChunkReceived):
+            self._malformed += 1
             self._append("malformed", "Unreadable chunks", f"[unreadable chunk: {event.malformed.reason}]\n")
             self._update_progress(None)
+        elif isinstance(event, Notice):
+            self._on_notice(event)
         elif isinstance(event, HitlRequested):
             self._on_question(event.request)
         elif isinstance(event, AnswerSubmitted):
@@ -185,27 +196,37 @@ class ResearchPanel:
             self.hitl.hide()
             self._set_message("")
 
-    def _on_chunk(self, chunk: Chunk) -> None:
+    def _on_chunk(self, chunk: Chunk, update: ProgressUpdate) -> None:
         event = chunk.event
-        if chunk.agent in _PAYLOAD_AGENTS and event in ("message", "done"):
-            self._on_payload(chunk)
+        if update.outline is not None:
+            self._outline = update.outline
+        for source in update.sources:
+            self._add_source(source)
+        if update.section_done is not None:
+            self._sections_done += 1
+        if chunk.agent in _PAYLOAD_AGENTS:
+            if update.summary:
+                key, title = self._group_for(chunk)
+                self._append(key, title, update.summary + "\n")
         elif event == "message" and chunk.content:
             key, title = self._group_for(chunk)
             self._append(key, title, chunk.content)
         elif event == "user_input_ended" and chunk.content:
             key, title = self._group_for(chunk)
             self._append(key, title, chunk.content.strip() + "\n")
+        if chunk.agent:
+            self._stage = stage_label(chunk.agent)
         self._update_progress(chunk)
 
-    def _on_payload(self, chunk: Chunk) -> None:
-        parts = self._payloads.setdefault(chunk.message_id, [])
-        if chunk.event == "message":
-            parts.append(chunk.content)
-            return
-        text = "".join(self._payloads.pop(chunk.message_id, parts))
-        if text:
-            key, title = self._group_for(chunk)
-            self._append(key, title, _summarise_payload(chunk.agent, text) + "\n")
+    def _add_source(self, source: Source) -> None:
+        self._sources += 1
+        self.stream.add_source(source.index, source.title, source.url)
+
+    def _on_notice(self, notice: Notice) -> None:
+        if notice.kind is NoticeKind.RESUMED_OUTPUT:
+            self._set_message("")
+        elif notice.kind is not NoticeKind.AGENT_WARNING:
+            self._set_message(notice.message, error=notice.kind is NoticeKind.ABANDONED)
 
     def _on_state(self, state: RunState) -> None:
         self._show_state(state)
@@ -219,10 +240,11 @@ class ResearchPanel:
             if state is RunState.FAILED:
                 self._set_message(self.run.error or "The run failed.", error=True)
             elif state is RunState.CANCELLED:
-                self._set_message(f"Cancelled: {self.run.cancel_reason or 'the run was stopped'}.")
+                reason = self.run.cancel_reason or "the run was stopped"
+                abandoned = " The agent ignored the cancel and was left to finish alone." if self.run.abandoned else ""
+                self._set_message(f"Cancelled: {reason}.{abandoned}", error=self.run.abandoned)
             else:
-                self._set_message("")
-            self.stream.flush()
+                self.stream.flush()
         elif state is RunState.RUNNING:
             self.stream.set_elapsed(self.run.elapsed_s, live=True)
 
@@ -248,7 +270,7 @@ class ResearchPanel:
         return f"{self._round}:{agent}", title
 
     def _section_title(self, idx: str) -> str:
-        outline = self.run.progress.outline
+        outline = self._outline
         if outline is None or not idx.isdigit():
             return ""
         k = int(idx) - 1
@@ -263,32 +285,27 @@ class ResearchPanel:
         self.stream.append(gid, text)
 
     def _update_progress(self, chunk: Chunk | None) -> None:
-        progress = self.run.progress
-        new_sources = progress.sources[self._source_count :]
-        for source in new_sources:
-            self.stream.add_source(source.index, source.title, source.url)
-        self._source_count = len(progress.sources)
-        total = progress.sections_total
+        total = len(self._outline.sections) if self._outline is not None else 0
         section = ""
         if chunk is not None and chunk.agent in _SECTION_AGENTS and chunk.section_idx not in ("", "0"):
             section = f"section {chunk.section_idx} of {total}" if total else f"section {chunk.section_idx}"
-        elif total and progress.sections_done:
-            section = f"{len(progress.sections_done)} of {total} sections done"
-        count = len(progress.sources)
+        elif total and self._sections_done:
+            section = f"{self._sections_done} of {total} sections done"
+        count = self._sources
         fields = {
-            "stage": progress.stage if progress.agent else "starting",
+            "stage": self._stage,
             "sources": f"{count} source{'s' if count != 1 else ''} found" if count else "",
-            "note": f"{progress.malformed} unreadable chunk(s)" if progress.malformed else "",
+            "note": f"{self._malformed} unreadable chunk(s)" if self._malformed else "",
         }
         if section:
             fields["section"] = section
         self.stream.set_progress(**fields)
         self.stream.set_elapsed(self.run.elapsed_s, live=not self.run.state.terminal)
-        if progress.outline is not None and progress.outline is not self._outline_shown:
+        if self._outline is not None and self._outline is not self._outline_shown:
             self._show_outline()
 
     def _show_outline(self) -> None:
-        outline = self.run.progress.outline
+        outline = self._outline
         if outline is None or outline is self._outline_shown:
             return
         self._outline_shown = outline
@@ -313,11 +330,19 @@ class ResearchPanel:
         if self.closed or self.stopping or self.run.state.terminal:
             return
         self.stopping = True  # from here on, late chunks are not shown
+        try:
+            self.run.cancel()  # first: the agent's next cancel check must see the event, widgets can wait
+        except Exception as exc:  # the cancel request itself failed: say so, let the user retry
+            _log.exception("cancelling %s failed", self.run.key)
+            self.stopping = False
+            message = f"Could not cancel the run: {exc}. Try again."
+            self._call_soon(lambda: self._set_message(message, error=True))
+            return
         self.cancel_button.disabled = True
         self.cancel_button.description = "Stopping..."
-        self._call_soon(self._cancel_on_loop)
+        self._call_soon(self._show_stopping)
 
-    def _cancel_on_loop(self) -> None:
+    def _show_stopping(self) -> None:
         if self.closed:
             return
         self.root.add_class("deepsearch-stopping")
@@ -325,14 +350,6 @@ class ResearchPanel:
         self.stream.set_progress(stage="stopping")
         if not self.run.state.terminal:
             self._set_message("Stopping the run...")
-        try:
-            self.run.cancel()
-        except Exception as exc:  # the cancel request itself failed: say so, let the user retry
-            _log.exception("cancelling %s failed", self.run.key)
-            self.stopping = False
-            self.cancel_button.disabled = False
-            self.cancel_button.description = "Cancel"
-            self._set_message(f"Could not cancel the run: {exc}. Try again.", error=True)
 
     def _hitl_action(self, action: HitlAction, text: str) -> None:
         if action == "cancel":
@@ -362,25 +379,6 @@ class ResearchPanel:
         if self.loop.is_closed():
             return
         self.loop.call_soon_threadsafe(fn)
-
-
-def publish(obj: Any, display_id: str, *, update: bool) -> None:
-    """Display ``obj`` under ``display_id``, or replace what is shown there (a raw MIME bundle).
-
-    The one place the panel talks to IPython's display system; tests swap it to see what a cell shows.
-    """
-    shown = ipython_display()
-    if update:
-        shown.update_display(obj, display_id=display_id, raw=True)
-    else:
-        shown.display(obj, display_id=display_id)
-
-
-def ipython_display() -> Any:
-    """``IPython.display`` (imported on use: the panel module also loads where IPython is absent)."""
-    import IPython.display
-
-    return IPython.display
 
 
 def _answer_for(action: HitlAction, text: str) -> HitlAnswer:
@@ -421,25 +419,3 @@ def _outline_html(outline: Outline) -> str:
         f"({count} section{'s' if count != 1 else ''})</summary>"
         f'<ol class="deepsearch-panel-outline-sections">{"".join(items)}</ol></details>'
     )
-
-
-def _summarise_payload(agent: str, text: str) -> str:
-    """One readable line for an outline or plan JSON (the raw text if it is not what we expect)."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text
-    if not isinstance(data, dict):
-        return text
-    title = str(data.get("title") or "")
-    if agent == "outline":
-        sections = [str(s.get("title", "")) for s in data.get("sections", []) if isinstance(s, dict)]
-        return f"Outline \u201c{title}\u201d: {len(sections)} sections ({'; '.join(sections)})"
-    steps = [
-        str(step.get("title") or step.get("description") or "")
-        for step in data.get("steps", [])
-        if isinstance(step, dict)
-    ]
-    thought = str(data.get("thought") or "").strip()
-    line = f"Plan \u201c{title}\u201d" + (f": {'; '.join(s for s in steps if s)}" if steps else "")
-    return line + (f" \u2014 {thought}" if thought else "")

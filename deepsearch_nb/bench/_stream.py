@@ -19,8 +19,8 @@ from typing import Any
 
 from .._runtime import ChunkReceived, RunEvent, RunManager, RunState
 from .._ui._panel import ResearchPanel
-from .._ui._recording import CommRecorder, RecordedMessage, recording_comms
 from ..testing import Pause, ScriptedAgent, many_chunks
+from ..testing._comms import CommRecorder, RecordedMessage, recording_comms
 
 __all__ = ["LABELS", "run"]
 

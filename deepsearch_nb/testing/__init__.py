@@ -2,7 +2,8 @@
 
 :class:`ScriptedAgent` plays a script per round: chunks, plus steps that pause, hang, raise, wait for
 the test, or ignore cancellation. The chunk builders produce chunks with every field the real
-openJiuwen agent sends, so scripts look like real streams::
+openJiuwen agent sends, so scripts look like real streams. :func:`recording_comms` records the comm
+messages widgets would send to a browser (panel tests and the stream benchmark)::
 
     agent = ScriptedAgent(
         clarification("1. Which region?"),
@@ -23,23 +24,38 @@ from ._chunks import (
     report_round,
     tokens,
 )
+from ._comms import CommRecorder, RecordedMessage, recording_comms
+from ._llm import LlmRequest, StubLLM
+from ._network import NetworkBlocked, NetworkGuard, loopback_only
 
 __all__ = [
     "AgentCall",
+    "CommRecorder",
     "Hang",
     "IgnoreCancel",
+    "LlmRequest",
+    "NetworkBlocked",
+    "NetworkGuard",
     "Pause",
     "Raise",
+    "RecordedMessage",
     "ScriptedAgent",
+    "StubLLM",
     "WaitFor",
     "all_end",
     "chunk",
     "clarification",
     "final_result",
     "framework_error",
+    "loopback_only",
     "many_chunks",
     "outline_round",
+    "recording_comms",
     "report_round",
     "tokens",
     "until_chunks",
 ]
+
+from .._public import publish_module  # noqa: E402 - after __all__, which it reads
+
+publish_module(__name__, globals(), __all__)

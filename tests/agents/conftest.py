@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deepsearch_nb._agents._local import LocalResearchAgent
+from deepsearch_nb import LocalResearchAgent
 
 from ._support import CaptureShapes, load_capture_shapes
 

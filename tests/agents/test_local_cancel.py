@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from deepsearch_nb._agents._base import cancel_context
-from deepsearch_nb._agents._local import DEMO_ANSWERS, DEMO_QUESTION, LocalResearchAgent
+from deepsearch_nb import LocalResearchAgent
+from deepsearch_nb.agents import DEMO_ANSWERS, DEMO_QUESTION, cancel_context
 
 from ._support import other_tasks, run_round, run_script, scripted
 

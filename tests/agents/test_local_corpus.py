@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deepsearch_nb._agents._local import LocalResearchAgent
+from deepsearch_nb import LocalResearchAgent
 from deepsearch_nb._agents._local._corpus import load_corpus
 from deepsearch_nb._agents._local._text import normalize_space
 from deepsearch_nb._protocol import parse_reference_articles

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from deepsearch_nb._agents._local import DEMO_QUESTION, LocalResearchAgent
-from deepsearch_nb._protocol import FinalResult
+from deepsearch_nb import LocalResearchAgent
+from deepsearch_nb.agents import DEMO_QUESTION, FinalResult
 
 from ._support import assert_round_grammar, assert_sections, run_round
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from deepsearch_nb._agents._local import DEMO_QUESTION, LocalResearchAgent
-from deepsearch_nb._errors import ConfigurationError, InvalidInputError
+from deepsearch_nb import ConfigurationError, InvalidInputError, LocalResearchAgent
+from deepsearch_nb.agents import DEMO_QUESTION
 
 from ._support import assert_round_grammar, run_round
 

@@ -9,9 +9,11 @@ from urllib.parse import unquote
 
 import pytest
 
-from deepsearch_nb._agents._local import DEMO_ANSWERS, LocalResearchAgent, demo_corpus_path
+from deepsearch_nb import LocalResearchAgent
+from deepsearch_nb._agents._local import demo_corpus_path
 from deepsearch_nb._agents._local._text import normalize_space
 from deepsearch_nb._protocol import parse_reference_articles
+from deepsearch_nb.agents import DEMO_ANSWERS
 
 from ._support import Round, run_round, run_script
 

@@ -5,9 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from deepsearch_nb._agents._base import Agent, SupportsSessionCleanup
-from deepsearch_nb._agents._local import DEMO_ANSWERS, DEMO_QUESTION, LocalResearchAgent
-from deepsearch_nb._protocol import Outline, ResearchProgress, parse_chunk
+from deepsearch_nb import LocalResearchAgent
+from deepsearch_nb.agents import (
+    DEMO_ANSWERS,
+    DEMO_QUESTION,
+    Agent,
+    Outline,
+    ResearchProgress,
+    SupportsSessionCleanup,
+    parse_chunk,
+)
 
 from ._support import (
     CAPTURES,
@@ -112,7 +119,7 @@ async def test_research_progress_reads_the_stream(agent: LocalResearchAgent) -> 
     for rnd in await run_script(agent, "progress"):
         for raw in rnd.raw:
             chunk = parse_chunk(raw)
-            request = progress.feed(chunk)  # type: ignore[arg-type]
+            request = progress.feed(chunk).request  # type: ignore[arg-type]
             if request is not None:
                 requests.append(request)
     assert progress.malformed == 0 and progress.all_end and progress.error is None

@@ -11,10 +11,10 @@ import httpx
 import pytest
 import uvicorn
 
-from deepsearch_nb import RemoteAgentError, RunManager, RunState
-from deepsearch_nb._agents._local import DEMO_QUESTION, LocalResearchAgent
-from deepsearch_nb._agents._remote import RemoteAgent, sse_data
-from deepsearch_nb._runtime import ChunkReceived
+from deepsearch_nb import LocalResearchAgent, RemoteAgent, RunState
+from deepsearch_nb._agents._remote import sse_data
+from deepsearch_nb.agents import DEMO_QUESTION, RemoteAgentError
+from deepsearch_nb.runtime import ChunkReceived, RunManager
 from deepsearch_nb.server import create_app
 
 

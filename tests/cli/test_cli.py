@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from ptyprocess import PtyProcessUnicode
 
-from deepsearch_nb._agents._replay import ReplayAgent
+from deepsearch_nb import ReplayAgent
 
 CLI = [sys.executable, "-m", "deepsearch_nb.cli"]
 

@@ -216,7 +216,7 @@ def test_an_awaited_run_leaves_its_report_in_its_own_cell(kernel: KernelSession)
 
 
 def test_the_cell_magic(kernel: KernelSession) -> None:
-    kernel.execute("%load_ext deepsearch_nb._magics")
+    kernel.execute("%load_ext deepsearch_nb")
     answers = json.dumps([ANSWER, "accept"])
     own = kernel.execute(f"%%deepsearch --wait --answers '{answers}'\nWhat should a utility know about LCOS?\n")
     updated = [m for m in own if m["msg_type"] == "update_display_data"]

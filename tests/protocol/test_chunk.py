@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deepsearch_nb import Chunk, MalformedChunk, StreamEvent, parse_chunk
-from deepsearch_nb._protocol import MessageType, cancel_chunk
+from deepsearch_nb.agents import Chunk, MalformedChunk, MessageType, StreamEvent, cancel_chunk, parse_chunk
 
 CAPTURES = sorted((Path(__file__).parents[1] / "data" / "captures").glob("chunks_*.jsonl"))
 

@@ -6,8 +6,16 @@ import json
 
 import pytest
 
-from deepsearch_nb import FinalResult, HitlAnswer, HitlStage, InterruptFeedback, InvalidInputError, Outline, parse_chunk
-from deepsearch_nb._protocol import Chunk, ResearchProgress
+from deepsearch_nb import HitlAnswer, InvalidInputError
+from deepsearch_nb.agents import (
+    Chunk,
+    FinalResult,
+    HitlStage,
+    InterruptFeedback,
+    Outline,
+    ResearchProgress,
+    parse_chunk,
+)
 from deepsearch_nb.testing import clarification, outline_round, report_round
 
 OUTLINE = {"title": "T", "sections": [{"title": "A"}, {"title": "B"}]}
@@ -18,7 +26,7 @@ def feed(progress: ResearchProgress, chunks: list[dict[str, object]]) -> list[ob
     for raw in chunks:
         parsed = parse_chunk(raw)
         assert isinstance(parsed, Chunk)
-        requests.append(progress.feed(parsed))
+        requests.append(progress.feed(parsed).request)
     return [r for r in requests if r is not None]
 
 

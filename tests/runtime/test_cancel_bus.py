@@ -12,7 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from deepsearch_nb import CancelOutcome, ConfigurationError, LocalCancelBus, RedisCancelBus, RunManager, RunState
+from deepsearch_nb import ConfigurationError, RunState
+from deepsearch_nb.runtime import CancelOutcome, LocalCancelBus, RedisCancelBus, RunManager
 from deepsearch_nb.testing import Hang, ScriptedAgent
 
 

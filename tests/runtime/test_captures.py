@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from deepsearch_nb import HitlStage, RunManager, RunState
-from deepsearch_nb._agents._replay import ReplayAgent
+from deepsearch_nb import ReplayAgent, RunState
+from deepsearch_nb.agents import HitlStage
+from deepsearch_nb.runtime import RunManager
 
 CAPTURES = sorted((Path(__file__).parents[1] / "data" / "captures").glob("chunks_*.jsonl"))
 

@@ -7,21 +7,16 @@ import json
 
 import pytest
 
-from deepsearch_nb import (
-    CancelOutcome,
-    HitlAnswer,
-    HitlStage,
-    InvalidInputError,
-    RunManager,
-    RunState,
-    RunStateError,
-)
-from deepsearch_nb._runtime import (
+from deepsearch_nb import HitlAnswer, InvalidInputError, RunState, RunStateError
+from deepsearch_nb.agents import HitlStage
+from deepsearch_nb.runtime import (
     AnswerSubmitted,
+    CancelOutcome,
     ChunkReceived,
     HitlRequested,
     MalformedChunkReceived,
     RunEvent,
+    RunManager,
     StateChanged,
 )
 from deepsearch_nb.testing import (

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from deepsearch_nb._ui import _helper, _panel
-from deepsearch_nb._ui._recording import CommRecorder, recording_comms
+from deepsearch_nb._ui import _ipython
+from deepsearch_nb.testing import CommRecorder, recording_comms
 
 
 @pytest.fixture
@@ -41,6 +41,6 @@ def screen(monkeypatch: pytest.MonkeyPatch) -> Screen:
     def publish(obj: Any, display_id: str, *, update: bool) -> None:
         recorded.calls.append((display_id, update, obj))
 
-    monkeypatch.setattr(_panel, "publish", publish)
-    monkeypatch.setattr(_helper, "_in_kernel", lambda: True)
+    monkeypatch.setattr(_ipython, "publish", publish)
+    monkeypatch.setattr(_ipython, "in_kernel", lambda: True)
     return recorded

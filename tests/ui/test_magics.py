@@ -10,8 +10,9 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.inputtransformer2 import TransformerManager
 
-from deepsearch_nb._magics import _await_wait_cells, _AwaitRun, deepsearch_cell_magic, load_ipython_extension
-from deepsearch_nb._magics import parse_options as parse
+from deepsearch_nb import load_ipython_extension
+from deepsearch_nb._ui._magics import _await_wait_cells, _AwaitRun, deepsearch_cell_magic
+from deepsearch_nb._ui._magics import parse_options as parse
 
 
 def test_options_become_research_arguments(tmp_path: Path) -> None:

@@ -11,13 +11,12 @@ from typing import Any
 
 import pytest
 
-from deepsearch_nb import RunManager, RunState
-from deepsearch_nb._protocol import Chunk, HitlStage
-from deepsearch_nb._runtime import ChunkReceived
-from deepsearch_nb._ui import REPORT_MIME
+from deepsearch_nb import REPORT_MIME, RunState
 from deepsearch_nb._ui._panel import ResearchPanel
-from deepsearch_nb._ui._recording import CommRecorder
+from deepsearch_nb.agents import Chunk, HitlStage
+from deepsearch_nb.runtime import ChunkReceived, RunManager
 from deepsearch_nb.testing import (
+    CommRecorder,
     Hang,
     Pause,
     Raise,
@@ -187,13 +186,13 @@ async def test_a_click_on_another_thread_is_handed_to_the_loop(recorder: CommRec
     await run.until_settled()
     loop_thread = threading.get_ident()
     seen: list[int] = []
-    original = run.submit
+    original = manager.submit_run
 
-    def spy(answer: Any) -> None:
+    def spy(*args: Any) -> None:
         seen.append(threading.get_ident())
-        original(answer)
+        original(*args)
 
-    run.submit = spy  # type: ignore[method-assign]
+    manager.submit_run = spy  # type: ignore[method-assign]
 
     def browser() -> None:
         recorder.type_text(panel.hitl.input, "Asia")
@@ -355,7 +354,7 @@ async def test_close_leaves_no_comm_open(recorder: CommRecorder, manager: RunMan
 
 
 async def test_the_report_replaces_the_panel_in_its_display_slot(recorder: CommRecorder, screen: Any) -> None:
-    from deepsearch_nb._ui import research
+    from deepsearch_nb import research
 
     handle = research("What is grid storage?", agent=ScriptedAgent(*full_script()), answers=["Europe", "accept"])
     assert handle.panel is not None
@@ -372,7 +371,7 @@ async def test_the_report_replaces_the_panel_in_its_display_slot(recorder: CommR
 
 
 async def test_display_false_shows_nothing(recorder: CommRecorder, screen: Any) -> None:
-    from deepsearch_nb._ui import research
+    from deepsearch_nb import research
 
     handle = research("q", agent=ScriptedAgent(report_round(["x"])), display=False)
     report = await handle
@@ -383,18 +382,17 @@ async def test_display_false_shows_nothing(recorder: CommRecorder, screen: Any) 
 async def test_the_handle_shows_nothing_in_its_own_cell_then_the_report(
     recorder: CommRecorder, screen: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from deepsearch_nb._ui import _helper, research
+    from deepsearch_nb import research
+    from deepsearch_nb._ui import _ipython
 
     count = [7]
-    monkeypatch.setattr(_helper, "_execution_count", lambda: count[0])
+    monkeypatch.setattr(_ipython, "execution_count", lambda: count[0])
     shown: list[Any] = []
 
-    class Display:
-        @staticmethod
-        def display(obj: Any, **kwargs: Any) -> None:
-            shown.append(obj)
+    def display(obj: Any, **kwargs: Any) -> None:
+        shown.append(obj)
 
-    monkeypatch.setattr(_helper, "ipython_display", lambda: Display)
+    monkeypatch.setattr(_ipython, "display", display)
     handle = research("q", agent=ScriptedAgent(report_round(["x"])))
     handle._ipython_display_()  # the cell's value, right under the panel
     assert shown == []

@@ -6,9 +6,9 @@ import asyncio
 
 import ipywidgets
 
-from deepsearch_nb._ui._recording import RecordedMessage, recording_comms
 from deepsearch_nb.bench import _stream
 from deepsearch_nb.bench._stream import LABELS, REPORT_BYTES, _max_per_window
+from deepsearch_nb.testing import RecordedMessage, recording_comms
 
 
 def test_fast_stream_arrives_whole_in_a_few_messages() -> None:

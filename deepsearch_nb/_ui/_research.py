@@ -6,37 +6,45 @@ handles no comm message while a cell runs, awaited or not). So ``research(...)``
 buttons work. The same handle is awaitable, ``report = await research(...)``, for Run All, nbclient and
 papermill: those record only outputs of the cell being executed, and the awaited report is that cell's.
 
-Who answers the agent's questions, in this order: the scripted ``answers``; else a person in the panel
-(or ``handle.submit(...)``). ``answer_timeout="auto"`` decides how long to wait for a person: forever once
-a browser has shown the panel (its stream view reports itself when it renders), otherwise 5 s, after which
-the run is cancelled and awaiting the handle raises :class:`HitlTimeout` with what to do. nbclient,
-papermill, scripts and ``display=False`` have no browser view, so a forgotten answer fails fast there
-instead of hanging CI; a notebook open in JupyterLab waits for the person.
+Who answers the agent's questions is the runtime's session driver (scripted answers, then a person in the
+panel or ``handle.submit(...)``). ``answer_timeout="auto"`` decides how long to wait for a person: forever
+once a browser has shown the panel (its stream view reports itself when it renders), otherwise 5 s, after
+which the run is cancelled and awaiting the handle raises :class:`HitlTimeout` with what to do.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Generator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 from .._agents import Agent
-from .._errors import ConfigurationError, DeepSearchError, HitlTimeout, InvalidInputError, RunStateError
+from .._errors import ConfigurationError, DeepSearchError, RunStateError
 from .._protocol import HitlAnswer, HitlRequest
-from .._runtime import CancelOutcome, ManagerStats, Run, RunEvent, RunManager, RunState, StateChanged, default_manager
+from .._report import Report, report_bundle
+from .._runtime import (
+    Answers,
+    CancelOutcome,
+    ManagerStats,
+    Run,
+    RunManager,
+    RunState,
+    ScriptedAnswers,
+    Session,
+    default_manager,
+    run_sync,
+)
 from .._secrets import MASK
-from ._answers import Answers, ScriptedAnswers
-from ._document import Report
-from ._panel import ResearchPanel, ipython_display
-from ._render import report_bundle
+from . import _ipython
+from ._panel import ResearchPanel
 
 __all__ = [
     "HEADLESS_ANSWER_TIMEOUT_S",
-    "AnswerTimeout",
+    "AnswerTimeoutOption",
     "ResearchHandle",
+    "ResearchOptions",
     "reproduce",
     "research",
     "research_sync",
@@ -48,7 +56,19 @@ _log = logging.getLogger("deepsearch_nb.ui")
 HEADLESS_ANSWER_TIMEOUT_S = 5.0
 """How long ``answer_timeout="auto"`` waits for an answer when no browser shows the panel."""
 
-AnswerTimeout = float | Literal["auto"] | None
+AnswerTimeoutOption = float | Literal["auto"] | None
+
+
+class ResearchOptions(TypedDict, total=False):
+    """The options of :func:`research`, :func:`research_sync` and :func:`reproduce` (one list for all)."""
+
+    agent: Agent | None  # default: the offline LocalResearchAgent()
+    answers: Answers | None  # scripted answers: a list (one per stop) or a dict per stage
+    manager: RunManager | None  # default: the process-wide manager
+    conversation_id: str | None
+    agent_config: Mapping[str, Any] | None
+    display: bool  # show the panel (inside a kernel), replaced by the report when the run ends
+    answer_timeout: AnswerTimeoutOption  # seconds, None (forever) or "auto"
 
 
 def stats(manager: RunManager | None = None) -> ManagerStats:
@@ -56,17 +76,7 @@ def stats(manager: RunManager | None = None) -> ManagerStats:
     return (manager or default_manager()).stats()
 
 
-def research(
-    question: str,
-    *,
-    agent: Agent | None = None,
-    answers: Answers | None = None,
-    manager: RunManager | None = None,
-    conversation_id: str | None = None,
-    agent_config: Mapping[str, Any] | None = None,
-    display: bool = True,
-    answer_timeout: AnswerTimeout = "auto",
-) -> ResearchHandle:
+def research(question: str, **options: Unpack[ResearchOptions]) -> ResearchHandle:
     """Start a research run in the background and show its panel; returns an awaitable handle.
 
     ``agent`` defaults to the offline ``LocalResearchAgent()``. ``answers`` scripts the HITL stops: a list
@@ -87,26 +97,48 @@ def research(
             "research() runs on the notebook's event loop: call it in a notebook cell or in async code. "
             "In a script, use deepsearch_nb.research_sync(...)."
         ) from None
-    scripted = ScriptedAnswers(answers)  # refuse a malformed script before anything starts
-    timeout = _check_timeout(answer_timeout)
+    unknown = set(options) - set(ResearchOptions.__annotations__)
+    if unknown:
+        raise ConfigurationError(
+            f"research() got unknown option(s) {', '.join(sorted(unknown))}; "
+            f"the options are {', '.join(ResearchOptions.__annotations__)}."
+        )
+    scripted = ScriptedAnswers(options.get("answers"))  # refuse a malformed script before anything starts
+    timeout = _check_timeout(options.get("answer_timeout", "auto"))
+    agent = options.get("agent")
     if agent is None:
         from .._agents._local import LocalResearchAgent
 
         agent = LocalResearchAgent()
-    run = (manager or default_manager()).start(
-        agent, question, conversation_id=conversation_id, agent_config=agent_config
+    manager = options.get("manager") or default_manager()
+    run = manager.start(
+        agent, question, conversation_id=options.get("conversation_id"), agent_config=options.get("agent_config")
     )
-    return ResearchHandle(run, scripted, display=display and _in_kernel(), answer_timeout=timeout)
+    display = options.get("display", True)
+    return ResearchHandle(run, scripted, display=display and _ipython.in_kernel(), answer_timeout=timeout)
 
 
-def reproduce(
-    report: Report | Mapping[str, Any] | str | Path,
-    *,
-    agent: Agent | None = None,
-    manager: RunManager | None = None,
-    display: bool = True,
-    answer_timeout: AnswerTimeout = "auto",
-) -> ResearchHandle:
+def research_sync(question: str, **options: Unpack[ResearchOptions]) -> Report:
+    """``research(...)`` for synchronous code: runs until the end and returns the :class:`Report`.
+
+    In a script it runs on one long-lived background loop shared by every sync call of the process (so
+    clients an agent caches per loop stay valid from one call to the next). Called from a running loop
+    (a plain, non-awaiting call in a notebook cell) it makes that loop re-entrant with nest-asyncio, only
+    then and only for this call's loop, never at import. Prefer ``await research(...)`` in notebooks.
+    """
+
+    async def main() -> Report:
+        return await research(question, **options)
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return run_sync(main)
+    _allow_nested(loop)
+    return loop.run_until_complete(main())
+
+
+def reproduce(report: Report | Mapping[str, Any] | str | Path, **options: Unpack[ResearchOptions]) -> ResearchHandle:
     """Run a saved report's research again: its question, its answer at every stop, its agent_config.
 
     ``report`` is a :class:`Report`, a report document, or the path of one saved with ``Report.save``.
@@ -118,16 +150,9 @@ def reproduce(
     elif not isinstance(report, Report):
         report = Report.from_document(report)
     doc = report.doc
-    answers = [{"feedback": e["feedback"], "message": e["message"]} for e in doc["hitl"]]
-    return research(
-        doc["question"],
-        agent=agent,
-        answers=answers,
-        manager=manager,
-        agent_config=_without_masked(doc["agent"]["config"]),
-        display=display,
-        answer_timeout=answer_timeout,
-    )
+    options.setdefault("answers", [{"feedback": e["feedback"], "message": e["message"]} for e in doc["hitl"]])
+    options.setdefault("agent_config", _without_masked(doc["agent"]["config"]))
+    return research(doc["question"], **options)
 
 
 def _without_masked(value: Any) -> Any:
@@ -137,52 +162,6 @@ def _without_masked(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_masked(v) for v in value if v != MASK]
     return value
-
-
-def research_sync(
-    question: str,
-    *,
-    agent: Agent | None = None,
-    answers: Answers | None = None,
-    manager: RunManager | None = None,
-    conversation_id: str | None = None,
-    agent_config: Mapping[str, Any] | None = None,
-    display: bool = True,
-    answer_timeout: AnswerTimeout = "auto",
-) -> Report:
-    """``research(...)`` for synchronous code: runs until the end and returns the :class:`Report`.
-
-    In a script it uses ``asyncio.run``. Called from a running loop (a plain, non-awaiting call in a
-    notebook cell) it makes that loop re-entrant with nest-asyncio, only then and only for this call's
-    loop, never at import. Prefer ``await research(...)`` in notebooks.
-    """
-    kwargs: dict[str, Any] = {
-        "agent": agent,
-        "answers": answers,
-        "manager": manager,
-        "conversation_id": conversation_id,
-        "agent_config": agent_config,
-        "display": display,
-        "answer_timeout": answer_timeout,
-    }
-
-    async def main() -> Report:
-        return await research(question, **kwargs)
-
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-
-        async def standalone() -> Report:
-            try:
-                return await main()
-            finally:  # cleanups are tasks on this loop: let them end before asyncio.run closes it
-                with contextlib.suppress(TimeoutError):
-                    await (manager or default_manager()).drain(10)
-
-        return asyncio.run(standalone())
-    _allow_nested(loop)
-    return loop.run_until_complete(main())
 
 
 class ResearchHandle:
@@ -200,13 +179,12 @@ class ResearchHandle:
         self.report: Report | None = None
         self.error: BaseException | None = None
         self.panel: ResearchPanel | None = None
-        self._wake = asyncio.Event()
-        self._created_in = _execution_count()
+        self._created_in = _ipython.execution_count()
+        self.session = Session(run, answers=answers, timeout=self._timeout_now, timeout_message=self._timeout_message)
         if display:
             self.panel = ResearchPanel(run)
             self.panel.display()
-            self.panel.stream.on_view(self._wake.set)
-        self._unsubscribe = run.subscribe(self._on_event)
+            self.panel.stream.on_view(self.session.wake)
         self._task: asyncio.Task[None] = run.loop.create_task(self._drive(), name=f"deepsearch-nb research {run.key}")
 
     # --- reading -----------------------------------------------------------------------------------
@@ -255,13 +233,12 @@ class ResearchHandle:
 
     def _ipython_display_(self) -> None:
         """Nothing in the cell that made the panel (it is already there); else the report or the status."""
-        display = ipython_display().display
-        if self.panel is not None and self._created_in is not None and self._created_in == _execution_count():
+        if self.panel is not None and self._created_in is not None and self._created_in == _ipython.execution_count():
             return
         if self.report is not None:
-            display(self.report)
+            _ipython.display(self.report)
         else:
-            display({"text/plain": repr(self)}, raw=True)
+            _ipython.display({"text/plain": repr(self)}, raw=True)
 
     # --- steering (any thread) -------------------------------------------------------------------
 
@@ -274,67 +251,21 @@ class ResearchHandle:
 
     # --- the background task ---------------------------------------------------------------------
 
-    def _on_event(self, event: RunEvent) -> None:
-        if isinstance(event, StateChanged):
-            self._wake.set()
-
     async def _drive(self) -> None:
-        run = self.run
         try:
-            while True:
-                state = await run.until_settled()
-                if state.terminal:
-                    break
-                request = run.pending
-                if request is None:  # waiting, but the question is not recorded yet: look again shortly
-                    await asyncio.sleep(0.05)
-                    continue
-                answer = self.answers.next_for(request.stage)
-                if answer is not None:
-                    self._submit_scripted(request, answer)
-                else:
-                    await self._wait_for_person(request)
+            await self.session.drive()
         except asyncio.CancelledError:
-            self._stop("the notebook stopped the run's task")
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(run.wait(), 5)
             self._finish()
             raise
         except DeepSearchError as exc:
             self.error = exc
-            self._stop(_reason(exc))
-            await run.wait()
         except Exception as exc:  # a bug here must not leave a live run or a dead panel behind
-            _log.exception("the research helper failed for %s", run.key)
+            _log.exception("the research helper failed for %s", self.run.key)
             self.error = exc
-            self._stop(f"deepsearch_nb failed: {type(exc).__name__}: {exc}")
-            await run.wait()
+            if not self.run.state.terminal:
+                self.run.cancel(f"deepsearch_nb failed: {type(exc).__name__}: {exc}")
+                await self.run.wait()
         self._finish()
-
-    def _submit_scripted(self, request: HitlRequest, answer: HitlAnswer) -> None:
-        try:
-            self.run.submit(answer)
-        except InvalidInputError as exc:
-            raise InvalidInputError(
-                f"The scripted answer {answer.feedback.value!r} {answer.message[:80]!r} does not fit the "
-                f"{request.stage.value} question: {exc}"
-            ) from None
-
-    async def _wait_for_person(self, request: HitlRequest) -> None:
-        run = self.run
-        loop = run.loop
-        started = loop.time()
-        while run.state is RunState.WAITING_USER_INPUT and run.pending is request:
-            self._wake.clear()
-            limit = self._timeout_now()
-            if limit is None:
-                await self._wake.wait()
-                continue
-            remaining = started + limit - loop.time()
-            if remaining <= 0:
-                raise HitlTimeout(self._timeout_message(request, limit))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), remaining)
 
     def _timeout_now(self) -> float | None:
         if self.answer_timeout != "auto":
@@ -353,7 +284,7 @@ class ResearchHandle:
         else:
             where = f"(answer_timeout={limit:g})"
         hint = ""
-        if self.panel is not None and _ipykernel_major() == 6:
+        if self.panel is not None and _ipython.ipykernel_major() == 6:
             hint = (
                 " On ipykernel 6 a cell that awaits the run holds widget clicks back until it ends: "
                 "call research(...) without await to answer in the panel."
@@ -365,20 +296,8 @@ class ResearchHandle:
             f"to wait for handle.submit(...).{hint}"
         )
 
-    def _stop(self, reason: str) -> None:
-        run = self.run
-        if run.state.terminal or run.cancel_requested:
-            return
-        if run.cancel_reason is None:
-            run.cancel_reason = reason  # the report says why the run stopped
-        try:
-            run.cancel()
-        except Exception:
-            _log.exception("cancelling %s failed", run.key)
-
     def _finish(self) -> None:
         """Build the report, put it where the panel was, close the panel's widgets."""
-        self._unsubscribe()
         panel = self.panel
         try:
             self.report = Report.from_run(self.run)
@@ -409,43 +328,6 @@ def _check_timeout(value: object) -> float | str | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ConfigurationError(f"answer_timeout must be 'auto', None or a number of seconds >= 0, not {value!r}.")
     return float(value)
-
-
-def _reason(exc: DeepSearchError) -> str:
-    if isinstance(exc, HitlTimeout):
-        return "no answer to its question arrived in time (headless run)"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _in_kernel() -> bool:
-    """Inside a Jupyter kernel (where widgets and display ids reach a front-end)?"""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
-def _execution_count() -> int | None:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    shell = get_ipython()
-    count = getattr(shell, "execution_count", None) if shell is not None else None
-    return count if isinstance(count, int) else None
-
-
-def _ipykernel_major() -> int | None:
-    try:
-        import ipykernel
-    except ImportError:
-        return None
-    try:
-        return int(str(getattr(ipykernel, "__version__", "")).split(".")[0])
-    except ValueError:
-        return None
 
 
 def _allow_nested(loop: asyncio.AbstractEventLoop) -> None:

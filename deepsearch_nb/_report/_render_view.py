@@ -16,17 +16,9 @@ from urllib.parse import quote
 
 from markdown_it import MarkdownIt
 
-from .._protocol import parse_reference_articles
+from .._protocol import Source, parse_reference_articles
 
 # --- a tolerant view of a document ----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Source:
-    index: int
-    title: str
-    url: str
-    query: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +30,7 @@ class _View:
     status: str
     error: str
     report: str
-    sources: tuple[_Source, ...]
+    sources: tuple[Source, ...]
     hitl: tuple[Mapping[str, Any], ...]
     pending: Mapping[str, Any] | None
     elapsed_s: float | None
@@ -74,7 +66,7 @@ class _View:
             package_version=_text(doc.get("package_version")),
         )
 
-    def source(self, index: int) -> _Source | None:
+    def source(self, index: int) -> Source | None:
         return next((s for s in self.sources if s.index == index), None)
 
 
@@ -90,8 +82,8 @@ def _text(value: object) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
 
 
-def _sources(value: object) -> list[_Source]:
-    out: list[_Source] = []
+def _sources(value: object) -> list[Source]:
+    out: list[Source] = []
     if not isinstance(value, list):
         return out
     for item in value:
@@ -103,7 +95,9 @@ def _sources(value: object) -> list[_Source]:
             continue
         url = _text(item.get("url")).strip()
         title = " ".join(_text(item.get("title")).split()) or url
-        out.append(_Source(index, title, url, " ".join(_text(item.get("query")).split())))
+        out.append(
+            Source.model_construct(index=index, title=title, url=url, query=" ".join(_text(item.get("query")).split()))
+        )
     return out
 
 
@@ -234,7 +228,7 @@ def _destination(url: str) -> str:
     return quote(url, safe="/:?#[]@!$&*+,;=%~-._")
 
 
-def _citations(text: str, view: _View, link: Callable[[int, _Source | None], str]) -> str:
+def _citations(text: str, view: _View, link: Callable[[int, Source | None], str]) -> str:
     """``[citation:N]`` markers as links (``link`` decides the form); code spans keep their text."""
 
     def replace(match: re.Match[str]) -> str:
@@ -247,14 +241,14 @@ def _citations(text: str, view: _View, link: Callable[[int, _Source | None], str
     return "".join(part if k % 3 != 1 else part + parts[k + 1] + part for k, part in enumerate(parts) if k % 3 != 2)
 
 
-def _md_citation(number: int, source: _Source | None) -> str:
+def _md_citation(number: int, source: Source | None) -> str:
     if source is None or not _linkable(source.url):
         return f"\\[{number}\\]"
     title = _escape_inline(source.title).replace('"', '\\"')
     return f'[\\[{number}\\]]({_destination(source.url)} "{title}")'
 
 
-def _plain_citation(number: int, source: _Source | None) -> str:
+def _plain_citation(number: int, source: Source | None) -> str:
     return f"[{number}]"
 
 

@@ -13,9 +13,9 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from markdown_it import MarkdownIt
 
-from deepsearch_nb import RunManager, RunState
-from deepsearch_nb._ui._document import REPORT_MIME, report_document
-from deepsearch_nb._ui._render import report_bundle, report_html, report_markdown, report_plain
+from deepsearch_nb import REPORT_MIME, RunState
+from deepsearch_nb._report import report_bundle, report_document, report_html, report_markdown, report_plain
+from deepsearch_nb.runtime import RunManager
 from deepsearch_nb.testing import Hang, Raise, ScriptedAgent, clarification, outline_round, report_round, until_chunks
 
 DATA = Path(__file__).parent.parent / "data" / "reports"
@@ -412,7 +412,7 @@ async def test_hostile_run_end_to_end_shows_the_text_literally(manager: RunManag
 def test_markdown_fallback_keeps_remote_images_as_links_not_images() -> None:
     from markdown_it import MarkdownIt
 
-    from deepsearch_nb._ui._render import report_markdown
+    from deepsearch_nb._report import report_markdown
 
     doc = json.loads((Path(__file__).parents[1] / "data" / "reports" / "completed.json").read_text())
     doc["report_markdown"] = "Pixel ![tracker](https://evil.example/p.gif) here."

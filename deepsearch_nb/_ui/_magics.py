@@ -17,11 +17,10 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ._errors import DeepSearchError
+from .._errors import DeepSearchError
+from .._protocol import NO_HITL_CONFIG
 
 __all__ = ["load_ipython_extension", "parse_options"]
-
-_NO_HITL = {"workflow_human_in_the_loop": False, "outline_interaction_enabled": False}
 
 
 class _UsageError(Exception):
@@ -104,7 +103,7 @@ def parse_options(line: str) -> dict[str, Any]:
             raise _UsageError(f"%%deepsearch: --config must be a JSON object, not {type(loaded).__name__}.")
         config.update(loaded)
     if args.no_hitl:
-        config.update(_NO_HITL)
+        config.update(NO_HITL_CONFIG)
     if config:
         options["agent_config"] = config
     return options
@@ -129,9 +128,8 @@ class _AwaitRun:
 
 def deepsearch_cell_magic(line: str, cell: str) -> Any:
     """Start a research run on the question in the cell body (see the module docstring for the options)."""
-    from IPython.core.error import UsageError
-
-    from ._ui._helper import research
+    from . import _ipython
+    from ._research import research
 
     question = cell.strip()
     try:
@@ -139,19 +137,19 @@ def deepsearch_cell_magic(line: str, cell: str) -> Any:
         if not question:
             raise _UsageError(f"%%deepsearch: write the question in the cell body, below the magic line. {_USAGE}")
     except _UsageError as exc:
-        raise UsageError(str(exc)) from None
+        raise _ipython.UsageError(str(exc)) from None
     wait = options.pop("wait")
     corpus = options.pop("corpus")
     pacing = options.pop("pacing")
     try:
-        from ._agents._local import LocalResearchAgent
-        from ._agents._local._config import parse_settings
+        from .._agents._local import LocalResearchAgent
+        from .._agents._local._config import parse_settings
 
         parse_settings(options.get("agent_config"), pacing)  # a bad --config fails here, not mid-run
         agent = LocalResearchAgent(corpus, pacing=pacing)
         handle = research(question, agent=agent, **options)
     except DeepSearchError as exc:  # a bad corpus, config or answers: one line, not a traceback
-        raise UsageError(f"%%deepsearch: {exc}") from None
+        raise _ipython.UsageError(f"%%deepsearch: {exc}") from None
     return _AwaitRun(handle) if wait else handle
 
 

@@ -10,12 +10,22 @@ from typing import Any
 
 import pytest
 
-from deepsearch_nb import HitlAnswer, HitlStage, HitlTimeout, InvalidInputError, RunManager, RunState, default_manager
-from deepsearch_nb._errors import ConfigurationError, RunStateError
-from deepsearch_nb._ui import _helper, reproduce, research, research_sync, stats
-from deepsearch_nb._ui._answers import ScriptedAnswers
-from deepsearch_nb._ui._recording import CommRecorder
-from deepsearch_nb.testing import ScriptedAgent, clarification, outline_round, report_round
+from deepsearch_nb import (
+    ConfigurationError,
+    HitlAnswer,
+    HitlTimeout,
+    InvalidInputError,
+    RunState,
+    RunStateError,
+    reproduce,
+    research,
+    research_sync,
+    stats,
+)
+from deepsearch_nb._ui import _research
+from deepsearch_nb.agents import HitlStage
+from deepsearch_nb.runtime import RunManager, ScriptedAnswers, default_manager
+from deepsearch_nb.testing import CommRecorder, ScriptedAgent, clarification, outline_round, report_round
 
 OUTLINE = {"title": "Storage", "sections": [{"title": "Costs"}]}
 
@@ -129,7 +139,7 @@ async def test_headless_stop_without_answer_times_out(manager: RunManager) -> No
 async def test_auto_timeout_fails_fast_without_a_browser(
     manager: RunManager, recorder: CommRecorder, screen: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_helper, "HEADLESS_ANSWER_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(_research, "HEADLESS_ANSWER_TIMEOUT_S", 0.2)
     handle = research("q", agent=agent(), manager=manager)
     with pytest.raises(HitlTimeout, match="no browser is showing the panel"):
         await handle
@@ -139,7 +149,7 @@ async def test_auto_timeout_fails_fast_without_a_browser(
 async def test_auto_timeout_waits_for_a_person_once_a_browser_shows_the_panel(
     manager: RunManager, recorder: CommRecorder, screen: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_helper, "HEADLESS_ANSWER_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(_research, "HEADLESS_ANSWER_TIMEOUT_S", 0.2)
     handle = research("q", agent=agent(), manager=manager)
     assert handle.panel is not None
     # What the stream view's JavaScript sends when it renders in a browser.

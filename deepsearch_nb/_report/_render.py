@@ -22,10 +22,10 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from ._document import REPORT_MIME
 from ._render_html import _html
 from ._render_markdown import _markdown, _plain
 from ._render_view import _View
+from ._schema import REPORT_MIME
 
 __all__ = ["report_bundle", "report_html", "report_markdown", "report_plain"]
 

@@ -10,10 +10,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from deepsearch_nb import ConfigurationError, InvalidInputError, RunManager, RunState
-from deepsearch_nb._runtime import Run
-from deepsearch_nb._ui._document import REPORT_MIME, SCHEMA_VERSION, Report, load_schema, report_document
-from deepsearch_nb._version import __version__
+from deepsearch_nb import REPORT_MIME, ConfigurationError, InvalidInputError, Report, RunState, __version__
+from deepsearch_nb._report import SCHEMA_VERSION, load_schema, report_document
+from deepsearch_nb.runtime import Run, RunManager
 from deepsearch_nb.testing import (
     Hang,
     Raise,

@@ -1,0 +1,177 @@
+"""Building a report document from a run: what a run becomes once it outlives the kernel.
+
+The document is also what makes a run reproducible: question, answers, the agent's (redacted) spec,
+package version. Secrets never enter a document: the config is redacted and every text field is scrubbed
+of the run's secret strings before the document is returned.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from .._agents import SupportsSpec
+from .._protocol import HitlRequest, Source
+from .._runtime import Run, RunState
+from .._secrets import redact, scrub_text
+from .._version import __version__
+from ._schema import SCHEMA_VERSION
+
+__all__ = ["report_document"]
+
+_log = logging.getLogger("deepsearch_nb.report")
+
+_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(?P<text>.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
+
+
+def report_document(run: Run, *, agent_kind: str | None = None) -> dict[str, Any]:
+    """The schema-v1 document of ``run`` in its current state (any state: a waiting run gives a snapshot).
+
+    ``agent_kind`` names the agent ("local", "openjiuwen-sdk", ...) when the agent object has no
+    ``kind`` attribute worth showing.
+    """
+    report = run.report_markdown
+    result = run.result
+    sources = result.sources() if result is not None else []
+    if not sources:  # partial run, or a report without a Reference Articles list
+        sources = list(run.progress.sources)
+    outline = run.progress.outline
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "question": run.question,
+        "title": (outline.title.strip() if outline is not None else "") or _first_heading(report),
+        "status": run.state.value,
+        "error": _error_text(run),
+        "report_markdown": report,
+        "sources": [_source(s) for s in sources],
+        "citations": _jsonable(result.citation_messages) if result is not None else {},
+        "hitl": [
+            {
+                **_request(exchange.request),
+                "feedback": exchange.answer.feedback.value,
+                "message": exchange.answer.message,
+                "by": exchange.by.value,
+            }
+            for exchange in run.exchanges
+        ],
+        "timings": {
+            "started_at": _iso(run.started_at),
+            "ended_at": _iso(run.ended_at) if run.ended_at is not None else None,
+            "elapsed_s": round(max(run.elapsed_s, 0.0), 3),
+        },
+        "agent": _agent(run, agent_kind),
+        "notices": _notices(run),
+        "conversation_id": run.conversation_id,
+        "package_version": __version__,
+    }
+    if run.state is RunState.WAITING_USER_INPUT and run.pending is not None:
+        doc["pending"] = _request(run.pending)  # the question the run waits on (an extra of schema v1)
+    scrubbed: dict[str, Any] = _scrub(doc, list(run.secrets))
+    return scrubbed
+
+
+def _agent(run: Run, agent_kind: str | None) -> dict[str, Any]:
+    agent = run.agent
+    out: dict[str, Any] = {
+        "kind": str(agent_kind or getattr(agent, "kind", None) or type(agent).__name__),
+        "config": _jsonable(redact(run.agent_config)),
+    }
+    if isinstance(agent, SupportsSpec):
+        try:
+            spec = agent.spec()
+        except Exception as exc:  # a report is still worth having without the spec
+            _log.warning("the agent's spec() failed: %s", type(exc).__name__)
+        else:
+            out["spec"] = {"kind": str(spec["kind"]), "config": _jsonable(redact(spec["config"]))}
+    return out
+
+
+def _notices(run: Run) -> list[dict[str, str]]:
+    """The runtime's notices, then the agent's own recoverable errors (a swallowed failure is said)."""
+    notices = [{"kind": n.kind.value, "message": n.message} for n in run.notices]
+    notices += [{"kind": "agent_warning", "message": text} for text in run.progress.notices if text]
+    return notices
+
+
+def _first_heading(markdown: str) -> str:
+    match = _HEADING.search(markdown)
+    return match.group("text").strip() if match else ""
+
+
+def _error_text(run: Run) -> str | None:
+    """What went wrong, phrased so that the reader knows what happened to the report and what to do."""
+    if run.error:
+        return run.error
+    if run.state is RunState.FAILED:
+        return "The run failed without saying why; run it again, and check the agent's logs if it fails again."
+    if run.state is not RunState.CANCELLED:
+        return None
+    reason = (run.cancel_reason or "").strip().rstrip(".")
+    kept = (
+        "The report below is what was written before it stopped."
+        if run.report_markdown.strip()
+        else "Nothing was written yet; start a new run to get a report."
+    )
+    if reason.startswith("evicted"):
+        return (
+            f"The run was cancelled ({reason}). {kept} Answer waiting runs sooner, "
+            "or give RunManager a larger hitl_capacity."
+        )
+    abandoned = (
+        " The agent ignored the cancel and was left to finish alone: it may still have been working."
+        if run.abandoned
+        else ""
+    )
+    return f"The run was cancelled ({reason or 'no reason given'}). {kept}{abandoned}"
+
+
+def _source(source: Source) -> dict[str, Any]:
+    out: dict[str, Any] = {"index": source.index, "title": source.title, "url": source.url}
+    if source.query:
+        out["query"] = source.query
+    return out
+
+
+def _request(request: HitlRequest) -> dict[str, Any]:
+    return {
+        "stage": request.stage.value,
+        "prompt": request.prompt,
+        "questions": request.questions,
+        "outline": _jsonable(request.outline.model_dump(mode="json")) if request.outline is not None else None,
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` as plain JSON types, so the document survives ``json.dumps`` and a notebook save."""
+    if value is None or isinstance(value, bool) or type(value) is int:
+        return value
+    if isinstance(value, int):  # IntEnum and friends
+        return int(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, str):
+        return str(value)  # a StrEnum becomes its plain value
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    return str(value)  # paths, models, objects: their text is what a reader can use
+
+
+def _scrub(value: Any, secrets: list[str]) -> Any:
+    """Every string in the tree with the run's secrets (and obvious credentials) masked."""
+    if isinstance(value, str):
+        return scrub_text(value, secrets)
+    if isinstance(value, dict):
+        return {k: _scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, secrets) for v in value]
+    return value

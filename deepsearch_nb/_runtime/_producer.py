@@ -1,0 +1,167 @@
+"""One round: iterate the agent in its own task, with the run's cancel event in its context.
+
+Every wait on the agent is bounded and reported when it runs out, so no agent can keep a run RUNNING or a
+task alive forever by misbehaving at its end:
+
+* after the chunk that ends the round (an interrupt, or ALL END) the stream is iterated on until it ends
+  by itself, for at most ``end_grace_s``: an agent like the openJiuwen SDK saves its checkpoint after it
+  yields the interrupt, so a round is over (and the run WAITING) only once that save has happened;
+* ``aclose()`` gets ``close_grace_s``;
+* an error after the ending chunk is a notice (an unclean end), not a failure of a finished report.
+
+A flood of chunks from an agent that never suspends would starve the event loop (widget clicks, timers):
+the producer yields to the loop every few milliseconds of continuous work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from .._agents import cancel_context
+from .._protocol import HitlRequest
+from ._events import Notice, NoticeKind
+from ._record import RunRecord
+
+__all__ = ["Ending", "Limits", "Outcome", "describe_exception", "produce"]
+
+_log = logging.getLogger("deepsearch_nb.runtime")
+_BREATHE_EVERY = 64  # chunks between two looks at the clock
+_BREATHE_AFTER_S = 0.004  # continuous work after which the loop gets a turn
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    end_grace_s: float  # how long a stream may go on after its ending chunk
+    close_grace_s: float  # how long aclose() may take
+
+
+class Ending(Enum):
+    PAUSED = "paused"  # an interrupt: the run waits for an answer
+    ENDED = "ended"  # the stream is over (ALL END or not: the manager decides what it means)
+    FAILED = "failed"  # the agent raised before its ending chunk
+    CANCELLED = "cancelled"  # the cancel event was set meanwhile
+    INTERRUPTED = "interrupted"  # KeyboardInterrupt / SystemExit inside the agent (a kernel interrupt)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    ending: Ending
+    request: HitlRequest | None = None
+    error: str | None = None
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``Type: message``, even for an exception whose ``str()`` raises (it must never hide the failure)."""
+    name = type(exc).__name__
+    try:
+        text = str(exc)
+    except Exception:
+        return f"{name} (its message could not be read)"
+    return f"{name}: {text}" if text else name
+
+
+async def produce(record: RunRecord, message: str, feedback: str, limits: Limits) -> Outcome:
+    """Run one round of ``record``'s agent to its ending; cancellation propagates as ``CancelledError``."""
+    token = cancel_context.set(record.cancel_event)  # before the first iteration, as the SDK needs
+    stream: Any = None
+    stop: HitlRequest | bool | None = None  # the interrupt's question, True for ALL END
+    try:
+        stream = record.agent.run(
+            message, record.conversation_id, record.agent_config, record.report_template, feedback
+        )
+        if not hasattr(stream, "__anext__"):
+            return Outcome(
+                Ending.FAILED,
+                error=f"agent.run() returned a {type(stream).__name__}, not an async iterator of chunks "
+                "(write it as an `async def` with `yield`).",
+            )
+        stop = await _read(record, stream)
+        if record.cancel_event.is_set():
+            return Outcome(Ending.CANCELLED)
+        if stop is not None:
+            await _finish(record, stream, limits.end_grace_s)
+    except asyncio.CancelledError:
+        raise
+    except (KeyboardInterrupt, SystemExit) as exc:
+        return Outcome(Ending.INTERRUPTED, error=f"interrupted ({type(exc).__name__})")
+    except Exception as exc:
+        if stop is None:
+            return Outcome(Ending.FAILED, error=f"The agent failed: {describe_exception(exc)}")
+        record.notice(
+            Notice(NoticeKind.UNCLEAN_END, f"The agent raised after its last chunk: {describe_exception(exc)}")
+        )
+    finally:
+        if stream is not None:
+            await _close(record, stream, limits.close_grace_s)
+        cancel_context.reset(token)
+    if record.cancel_event.is_set():
+        return Outcome(Ending.CANCELLED)
+    if isinstance(stop, HitlRequest):
+        return Outcome(Ending.PAUSED, request=stop)
+    return Outcome(Ending.ENDED)
+
+
+async def _read(record: RunRecord, stream: AsyncIterator[Any]) -> HitlRequest | bool | None:
+    """Chunks up to the one that ends the round; None when the stream ended without one."""
+    count = 0
+    breath = time.perf_counter()
+    progress = record.progress
+    cancel = record.cancel_event
+    async for raw in stream:
+        if cancel.is_set():
+            return None  # late chunks after a cancel are dropped
+        request = record.take(raw)
+        if request is not None:
+            return request
+        if progress.all_end:
+            return True
+        count += 1
+        if count % _BREATHE_EVERY == 0:
+            now = time.perf_counter()
+            if now - breath > _BREATHE_AFTER_S:
+                await asyncio.sleep(0)
+                breath = time.perf_counter()
+    return None
+
+
+async def _finish(record: RunRecord, stream: AsyncIterator[Any], grace_s: float) -> None:
+    """Let the stream end by itself after its ending chunk (late chunks are kept), for at most ``grace_s``."""
+    try:
+        async with asyncio.timeout(grace_s):
+            async for raw in stream:
+                if record.cancel_event.is_set():
+                    return
+                record.take(raw)  # a second interrupt in the same round is not a new question
+    except TimeoutError:
+        record.notice(
+            Notice(
+                NoticeKind.UNCLEAN_END,
+                f"The agent's stream did not end within {grace_s:g} s after its last chunk; it was closed.",
+            )
+        )
+
+
+async def _close(record: RunRecord, stream: Any, grace_s: float) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is None:
+        return
+    try:
+        async with asyncio.timeout(grace_s):
+            await aclose()
+    except TimeoutError:
+        record.notice(
+            Notice(NoticeKind.UNCLEAN_END, f"Closing the agent's stream took more than {grace_s:g} s; it was left.")
+        )
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+        _log.debug("closing an agent stream raised CancelledError", exc_info=True)
+    except Exception:  # a generator that misbehaves while closing
+        _log.debug("closing an agent stream failed", exc_info=True)

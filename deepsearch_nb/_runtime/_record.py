@@ -1,0 +1,167 @@
+"""The mutable record of one run, owned and written by the run manager alone.
+
+A :class:`~deepsearch_nb.runtime.Run` is a read-only view of a record; the manager is the only writer,
+always on the run's event loop. The record also keeps the run's listeners and waiters, and bounds what it
+holds of the stream: a report needs the progress fold (which keeps the text), not every chunk object, so
+the chunk history keeps the latest ``history_limit`` chunks (the full stream goes to the transcript).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .._agents import Agent
+from .._protocol import Chunk, HitlAnswer, HitlRequest, MalformedChunk, ResearchProgress, parse_chunk
+from ._events import AnswerBy, ChunkReceived, MalformedChunkReceived, Notice, RunEvent, StateChanged
+from ._state import CancelOutcome, RunState
+
+if TYPE_CHECKING:
+    from ._run import Run
+
+__all__ = ["HitlExchange", "Listener", "Round", "RunRecord", "Steering"]
+
+_log = logging.getLogger("deepsearch_nb.runtime")
+
+Listener = Callable[[RunEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    """One ``agent.run`` call: what was sent, and the number of the first chunk it produced."""
+
+    message: str
+    interrupt_feedback: str
+    first_chunk: int
+
+
+@dataclass(frozen=True, slots=True)
+class HitlExchange:
+    """A question the run asked, the answer it got, and who gave it."""
+
+    request: HitlRequest
+    answer: HitlAnswer
+    by: AnswerBy = AnswerBy.PERSON
+
+
+class Steering(Protocol):
+    """What a run asks of the manager that owns it (the manager implements this; no import back)."""
+
+    def cancel_run(self, record: RunRecord, reason: str | None = None) -> CancelOutcome: ...
+
+    def submit_run(self, record: RunRecord, answer: HitlAnswer | str | dict[str, Any], by: AnswerBy) -> None: ...
+
+
+class RunRecord:
+    """Everything the manager knows of one run. Written only by the manager, on ``loop``."""
+
+    def __init__(
+        self,
+        agent: Agent,
+        *,
+        question: str,
+        space_id: str,
+        conversation_id: str,
+        agent_config: Mapping[str, Any],
+        report_template: str,
+        loop: asyncio.AbstractEventLoop,
+        history_limit: int,
+        secrets: Sequence[str],
+    ) -> None:
+        self.agent = agent
+        self.question = question
+        self.space_id = space_id
+        self.conversation_id = conversation_id
+        self.key = f"{space_id}:{conversation_id}"
+        self.agent_config: Mapping[str, Any] = agent_config
+        self.report_template = report_template
+        self.loop = loop
+        self.secrets = tuple(s for s in secrets if s)
+        self.state = RunState.RUNNING
+        self.progress = ResearchProgress()
+        self.history_limit = history_limit
+        self.chunks: list[Chunk] = []
+        self.chunks_dropped = 0  # chunks older than the history limit (counted, not kept)
+        self.malformed: list[MalformedChunk] = []
+        self.rounds: list[Round] = []
+        self.exchanges: list[HitlExchange] = []
+        self.notices: list[Notice] = []
+        self.pending: HitlRequest | None = None
+        self.error: str | None = None
+        self.cancel_reason: str | None = None
+        self.abandoned = False
+        self.started_at = datetime.now(UTC)
+        self.ended_at: datetime | None = None
+        self.t0 = time.perf_counter()
+        self.t_end: float | None = None
+        self.cancel_event = asyncio.Event()
+        self.listeners: list[Listener] = []
+        self.waiters: list[tuple[Callable[[RunState], bool], asyncio.Future[RunState]]] = []
+        self.run: Run | None = None  # the public view, set by the manager
+        self.watchdog: asyncio.TimerHandle | None = None  # the stall check of the current round
+        self.stalled = False
+
+    @property
+    def chunk_total(self) -> int:
+        return self.chunks_dropped + len(self.chunks)
+
+    def keep(self, chunk: Chunk) -> None:
+        """Append to the history; past the limit, drop the older half at once (amortised O(1))."""
+        chunks = self.chunks
+        chunks.append(chunk)
+        if len(chunks) > self.history_limit:
+            drop = len(chunks) - self.history_limit // 2
+            del chunks[:drop]
+            self.chunks_dropped += drop
+
+    def take(self, raw: Any) -> HitlRequest | None:
+        """Read one raw chunk from the agent; returns the question when it was an interrupt."""
+        parsed = parse_chunk(raw)
+        if isinstance(parsed, MalformedChunk):
+            self.keep_malformed(parsed)
+            self.progress.malformed += 1
+            self.emit(MalformedChunkReceived(parsed))
+            return None
+        return self.record_chunk(parsed)
+
+    def record_chunk(self, chunk: Chunk) -> HitlRequest | None:
+        """Keep, fold and announce a chunk (the agent's, or the runtime's own cancel chunk)."""
+        self.keep(chunk)
+        update = self.progress.feed(chunk)
+        self.emit(ChunkReceived(chunk, update))
+        return update.request
+
+    def keep_malformed(self, malformed: MalformedChunk) -> None:
+        self.malformed.append(malformed)
+        if len(self.malformed) > self.history_limit:
+            del self.malformed[: len(self.malformed) - self.history_limit // 2]
+
+    def emit(self, event: RunEvent) -> None:
+        for listener in tuple(self.listeners):
+            try:
+                listener(event)
+            except Exception:  # an observer's bug must not stop the run
+                _log.exception("a run listener failed on %s", type(event).__name__)
+
+    def notice(self, notice: Notice) -> None:
+        self.notices.append(notice)
+        self.emit(notice)
+
+    def set_state(self, state: RunState) -> None:
+        previous = self.state
+        if state is previous:
+            return
+        self.state = state
+        if state.terminal:
+            self.ended_at = datetime.now(UTC)
+            self.t_end = time.perf_counter()
+            self.pending = None
+        self.emit(StateChanged(state, previous))
+        for predicate, future in tuple(self.waiters):
+            if predicate(state) and not future.done():
+                future.set_result(state)

@@ -1,0 +1,120 @@
+"""For agent authors: the ``Agent`` seam, the stream's models and vocabularies, and the adapters.
+
+An agent is anything with the openJiuwen ``run`` signature that yields chunks (JSON strings or dicts);
+optional protocols add session cleanup, controller-task cancel, the secrets it holds, and a spec that lets
+``reproduce()`` rebuild it. The adapters (``LocalResearchAgent``, ``OpenJiuwenAgent``, ``RemoteAgent``,
+``ReplayAgent``) are imported on first use: numpy, httpx and the SDK load only when asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._agents import (
+    Agent,
+    AgentSpec,
+    ChunkLike,
+    SupportsSecrets,
+    SupportsSessionCleanup,
+    SupportsSpec,
+    SupportsTaskCancel,
+    cancel_context,
+    raise_if_cancelled,
+)
+from ._errors import RemoteAgentError
+from ._protocol import (
+    ALL_END,
+    SECTION_END,
+    SUCCESS,
+    AgentName,
+    Chunk,
+    FinalResult,
+    HitlAnswer,
+    HitlRequest,
+    HitlStage,
+    InterruptFeedback,
+    MalformedChunk,
+    MessageType,
+    Outline,
+    OutlineSection,
+    ProgressUpdate,
+    ResearchProgress,
+    Source,
+    StreamEvent,
+    cancel_chunk,
+    parse_chunk,
+    stage_label,
+)
+from ._public import publish_module
+
+if TYPE_CHECKING:
+    from ._agents._local import DEMO_ANSWERS, DEMO_QUESTION, LocalResearchAgent
+    from ._agents._remote import RemoteAgent
+    from ._agents._replay import ReplayAgent
+    from ._agents._sdk import OpenJiuwenAgent
+
+__all__ = [
+    "ALL_END",
+    "DEMO_ANSWERS",
+    "DEMO_QUESTION",
+    "SECTION_END",
+    "SUCCESS",
+    "Agent",
+    "AgentName",
+    "AgentSpec",
+    "Chunk",
+    "ChunkLike",
+    "FinalResult",
+    "HitlAnswer",
+    "HitlRequest",
+    "HitlStage",
+    "InterruptFeedback",
+    "LocalResearchAgent",
+    "MalformedChunk",
+    "MessageType",
+    "OpenJiuwenAgent",
+    "Outline",
+    "OutlineSection",
+    "ProgressUpdate",
+    "RemoteAgent",
+    "RemoteAgentError",
+    "ReplayAgent",
+    "ResearchProgress",
+    "Source",
+    "StreamEvent",
+    "SupportsSecrets",
+    "SupportsSessionCleanup",
+    "SupportsSpec",
+    "SupportsTaskCancel",
+    "cancel_chunk",
+    "cancel_context",
+    "parse_chunk",
+    "raise_if_cancelled",
+    "stage_label",
+]
+
+_LAZY = {
+    "DEMO_ANSWERS": "._agents._local",
+    "DEMO_QUESTION": "._agents._local",
+    "LocalResearchAgent": "._agents._local",
+    "OpenJiuwenAgent": "._agents._sdk",
+    "RemoteAgent": "._agents._remote",
+    "ReplayAgent": "._agents._replay",
+}
+
+publish_module(__name__, globals(), __all__)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, "deepsearch_nb"), name)
+    publish_module(__name__, {name: value}, [name])
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

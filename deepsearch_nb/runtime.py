@@ -1,0 +1,75 @@
+"""For people building on the run manager (servers, CLIs, other front ends): runs, events, cancel buses.
+
+``RunManager`` is the kernel's port of the DeepSearch run router; a ``Run`` is a read-only record of one
+conversation that the manager steers; events carry what changed; ``Session`` answers a run's questions
+(scripted answers, an asker, a person, a timeout). Nothing here imports widgets or IPython.
+"""
+
+from __future__ import annotations
+
+from ._errors import RunNotFound
+from ._public import publish_module
+from ._runtime import (
+    CANCEL_CHANNEL,
+    AnswerBy,
+    Answers,
+    AnswerSubmitted,
+    AnswerTimeout,
+    Asker,
+    CancelBus,
+    CancelOutcome,
+    ChunkReceived,
+    HitlExchange,
+    HitlRequested,
+    LocalCancelBus,
+    MalformedChunkReceived,
+    ManagerStats,
+    Notice,
+    NoticeKind,
+    RedisCancelBus,
+    Round,
+    Run,
+    RunEvent,
+    RunManager,
+    RunState,
+    ScriptedAnswers,
+    Session,
+    StateChanged,
+    default_manager,
+    drive,
+    run_sync,
+)
+
+__all__ = [
+    "CANCEL_CHANNEL",
+    "AnswerBy",
+    "AnswerSubmitted",
+    "AnswerTimeout",
+    "Answers",
+    "Asker",
+    "CancelBus",
+    "CancelOutcome",
+    "ChunkReceived",
+    "HitlExchange",
+    "HitlRequested",
+    "LocalCancelBus",
+    "MalformedChunkReceived",
+    "ManagerStats",
+    "Notice",
+    "NoticeKind",
+    "RedisCancelBus",
+    "Round",
+    "Run",
+    "RunEvent",
+    "RunManager",
+    "RunNotFound",
+    "RunState",
+    "ScriptedAnswers",
+    "Session",
+    "StateChanged",
+    "default_manager",
+    "drive",
+    "run_sync",
+]
+
+publish_module(__name__, globals(), __all__)
