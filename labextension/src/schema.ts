@@ -39,6 +39,14 @@ export interface ReportDocumentV1 {
   hitl: HitlExchangeV1[];
   timings: TimingsV1;
   agent: AgentV1;
+  /**
+   * Warnings about how the run went: stalled, the agent abandoned after a cancel, an unclean end, recoverable agent errors. A COMPLETED report with notices is not a clean run.
+   */
+  notices?: {
+    kind: string;
+    message: string;
+    [k: string]: unknown;
+  }[];
   conversation_id?: string;
   package_version: string;
   [k: string]: unknown;
@@ -59,6 +67,10 @@ export interface HitlExchangeV1 {
   } | null;
   feedback: '' | 'accepted' | 'revise_comment' | 'revise_outline' | 'cancel';
   message: string;
+  /**
+   * Who gave the answer.
+   */
+  by?: 'person' | 'scripted' | 'timeout' | 'replay';
   [k: string]: unknown;
 }
 export interface TimingsV1 {
@@ -79,6 +91,16 @@ export interface AgentV1 {
    * agent_config with every secret replaced by "***".
    */
   config: {
+    [k: string]: unknown;
+  };
+  /**
+   * The agent's own spec (its kind and whole config, secrets as "***"), so reproduce() can rebuild it; absent for agents that cannot describe themselves.
+   */
+  spec?: {
+    kind: string;
+    config: {
+      [k: string]: unknown;
+    };
     [k: string]: unknown;
   };
   [k: string]: unknown;

@@ -34,11 +34,11 @@ type Misfits<Doc, View> = {
  * ../report.ts) or it is named here.
  */
 interface IUnread {
-  report: never;
+  report: 'notices'; // how the run went (stalls, unclean ends): the Python renderers do not show them either
   source: never;
-  hitl: never;
+  hitl: 'by'; // who answered (person, scripted, timeout, replay): for reproduce(), not shown
   timings: never;
-  agent: never;
+  agent: 'spec'; // what reproduce() rebuilds the agent from, not shown
 }
 
 /** Schema fields the view neither reads nor names as unread (a failing check names them). */
