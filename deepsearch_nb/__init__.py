@@ -25,20 +25,21 @@ from ._errors import (
     RunStateError,
 )
 from ._labextension import _jupyter_labextension_paths as _jupyter_labextension_paths
-from ._protocol import HitlAnswer
 from ._public import publish_module
 from ._report import REPORT_MIME, Report
 from ._runtime import RunState
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._agents._local import LocalResearchAgent
+    from ._agents._local import DEMO_ANSWERS, DEMO_QUESTION, LocalResearchAgent
     from ._agents._remote import RemoteAgent
     from ._agents._replay import ReplayAgent
     from ._agents._sdk import OpenJiuwenAgent
     from ._ui import ResearchHandle, reproduce, research, research_sync, stats
 
 _LAZY = {
+    "DEMO_ANSWERS": "._agents._local",
+    "DEMO_QUESTION": "._agents._local",
     "LocalResearchAgent": "._agents._local",
     "OpenJiuwenAgent": "._agents._sdk",
     "RemoteAgent": "._agents._remote",
@@ -53,11 +54,12 @@ _LAZY = {
 _HOME = {"LocalResearchAgent", "OpenJiuwenAgent", "RemoteAgent", "ReplayAgent"}
 
 __all__ = [
+    "DEMO_ANSWERS",
+    "DEMO_QUESTION",
     "REPORT_MIME",
     "AgentError",
     "ConfigurationError",
     "DeepSearchError",
-    "HitlAnswer",
     "HitlTimeout",
     "InvalidInputError",
     "LocalResearchAgent",
@@ -76,7 +78,7 @@ __all__ = [
     "stats",
 ]
 
-publish_module(__name__, globals(), [n for n in __all__ if n not in ("HitlAnswer", "RunState")])
+publish_module(__name__, globals(), [n for n in __all__ if n != "RunState"])
 
 
 def __getattr__(name: str) -> Any:

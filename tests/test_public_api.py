@@ -52,7 +52,7 @@ def test_exported_objects_name_a_public_module(name: str) -> None:
     module = importlib.import_module(name)
     for attr in module.__all__:
         obj = getattr(module, attr)
-        if isinstance(obj, type) or isinstance(obj, types.FunctionType):
+        if isinstance(obj, type | types.FunctionType):
             home = obj.__module__
             assert home in PUBLIC_MODULES, f"{name}.{attr} says it lives in {home}"
             assert getattr(importlib.import_module(home), attr) is obj

@@ -103,7 +103,7 @@ class RunManager(Lifecycle):
             history_limit=self.history_limit,
         )
         run = Run(record, self)
-        record.run = run
+        record.view = run
         key = record.key
         if key in self._cancelled_keys:
             # The router answers a request on a cancelled key with one cancel chunk.
@@ -125,11 +125,11 @@ class RunManager(Lifecycle):
     def get(self, conversation_id: str, *, space_id: str = "default") -> Run | None:
         """The live (running or paused) run of that conversation, if any."""
         record = self._runs.get(f"{space_id}:{conversation_id}")
-        return None if record is None else record.run
+        return None if record is None else _view(record)
 
     def runs(self) -> list[Run]:
         """The live runs, oldest first."""
-        return [r.run for r in self._runs.values() if r.run is not None]
+        return [_view(r) for r in self._runs.values()]
 
     def cancel(self, conversation_id: str, *, space_id: str = "default", reason: str | None = None) -> CancelOutcome:
         """Cancel a run; safe from any thread. A key unknown here is forwarded on the cancel bus."""
@@ -210,6 +210,12 @@ class RunManager(Lifecycle):
                 f"The event loop of run {record.key} has closed, so it cannot go on; cancel it and start again."
             )
         on_loop(record.loop, lambda: self._submit_now(record, answer, by))
+
+
+def _view(record: RunRecord) -> Run:
+    view = record.view
+    assert isinstance(view, Run)
+    return view
 
 
 _default: RunManager | None = None

@@ -14,15 +14,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from .._agents import Agent
 from .._protocol import Chunk, HitlAnswer, HitlRequest, MalformedChunk, ResearchProgress, parse_chunk
 from ._events import AnswerBy, ChunkReceived, MalformedChunkReceived, Notice, RunEvent, StateChanged
 from ._state import CancelOutcome, RunState
-
-if TYPE_CHECKING:
-    from ._run import Run
 
 __all__ = ["HitlExchange", "Listener", "Round", "RunRecord", "Steering"]
 
@@ -102,7 +99,7 @@ class RunRecord:
         self.cancel_event = asyncio.Event()
         self.listeners: list[Listener] = []
         self.waiters: list[tuple[Callable[[RunState], bool], asyncio.Future[RunState]]] = []
-        self.run: Run | None = None  # the public view, set by the manager
+        self.view: Any = None  # the public Run view, set (and typed) by the manager: no import back
         self.watchdog: asyncio.TimerHandle | None = None  # the stall check of the current round
         self.stalled = False
 

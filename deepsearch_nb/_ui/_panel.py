@@ -23,7 +23,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from .._errors import DeepSearchError
-from .._protocol import Chunk, HitlAnswer, HitlRequest, Outline, ProgressUpdate, Source, stage_label
+from .._protocol import Chunk, HitlRequest, Outline, ProgressUpdate, Source, stage_label
 from .._runtime import (
     AnswerSubmitted,
     ChunkReceived,
@@ -38,19 +38,13 @@ from .._runtime import (
 )
 from . import _ipython
 from ._hitl_box import HitlAction, HitlBox
+from ._parts import answer_for, badge, final_stage, outline_html
 from ._stream_view import FLUSH_INTERVAL_S, StreamView
 
 __all__ = ["ResearchPanel"]
 
 _log = logging.getLogger("deepsearch_nb.ui")
 
-_TONES = {
-    RunState.RUNNING: "running",
-    RunState.WAITING_USER_INPUT: "waiting",
-    RunState.COMPLETED: "ok",
-    RunState.FAILED: "error",
-    RunState.CANCELLED: "neutral",
-}
 
 # Producers whose text belongs to one section of the report (grouped per section in the stream).
 _SECTION_AGENTS = frozenset({"sub_reporter", "collector_info_retrieval", "collector_summary", "plan_reasoning"})
@@ -78,7 +72,7 @@ class ResearchPanel:
 
         self.question = widgets.HTML(value=f"<span>{html.escape(run.question)}</span>")
         self.question.add_class("deepsearch-panel-question")
-        self.status = widgets.HTML(value=_badge(run.state))
+        self.status = widgets.HTML(value=badge(run.state))
         self.status.add_class("deepsearch-status")
         self.cancel_button = widgets.Button(
             description="Cancel",
@@ -235,7 +229,7 @@ class ResearchPanel:
             self.cancel_button.disabled = True
             self.cancel_button.description = state.value.capitalize()
             self._update_progress(None)
-            self.stream.set_progress(stage=_final_stage(state))
+            self.stream.set_progress(stage=final_stage(state))
             self.stream.set_elapsed(self.run.elapsed_s, live=False)
             if state is RunState.FAILED:
                 self._set_message(self.run.error or "The run failed.", error=True)
@@ -309,12 +303,12 @@ class ResearchPanel:
         if outline is None or outline is self._outline_shown:
             return
         self._outline_shown = outline
-        self.outline.value = _outline_html(outline)
+        self.outline.value = outline_html(outline)
         self.outline.layout.display = ""
 
     def _show_state(self, state: RunState) -> None:
         self._status_text = state.value
-        self.status.value = _badge(state)
+        self.status.value = badge(state)
 
     def _set_message(self, text: str, *, error: bool = False) -> None:
         if not text:
@@ -362,7 +356,7 @@ class ResearchPanel:
         if self.closed or self.stopping or request is None:
             return
         try:
-            answer = _answer_for(action, text)
+            answer = answer_for(action, text)
             self.hitl.set_busy(True)
             self.run.submit(answer)
         except DeepSearchError as exc:  # bad outline JSON, empty revision, run no longer waiting...
@@ -379,43 +373,3 @@ class ResearchPanel:
         if self.loop.is_closed():
             return
         self.loop.call_soon_threadsafe(fn)
-
-
-def _answer_for(action: HitlAction, text: str) -> HitlAnswer:
-    if action == "accept":
-        return HitlAnswer.accept()
-    if action == "revise":
-        return HitlAnswer.revise(text)
-    if action == "replace":
-        return HitlAnswer.replace_outline(text)
-    return HitlAnswer.answer(text)
-
-
-def _badge(state: RunState) -> str:
-    """The status badge: its text is exactly the state name (browser tests compare it)."""
-    return (
-        f'<span class="deepsearch-badge deepsearch-tone-{_TONES[state]}" role="status" aria-live="polite" '
-        f'aria-label="Run status">{state.value}</span>'
-    )
-
-
-def _final_stage(state: RunState) -> str:
-    return {RunState.COMPLETED: "done", RunState.CANCELLED: "cancelled", RunState.FAILED: "failed"}.get(
-        state, state.value.lower()
-    )
-
-
-def _outline_html(outline: Outline) -> str:
-    items = []
-    for section in outline.sections:
-        item = f'<li><span class="deepsearch-panel-outline-section">{html.escape(section.title)}</span>'
-        if section.description:
-            item += f' <span class="deepsearch-panel-outline-description">- {html.escape(section.description)}</span>'
-        items.append(item + "</li>")
-    title = html.escape(outline.title or "Outline")
-    count = len(outline.sections)
-    return (
-        f'<details open><summary class="deepsearch-panel-outline-title">Outline: {title} '
-        f"({count} section{'s' if count != 1 else ''})</summary>"
-        f'<ol class="deepsearch-panel-outline-sections">{"".join(items)}</ol></details>'
-    )

@@ -13,8 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deepsearch_nb import HitlAnswer, LocalResearchAgent
-from deepsearch_nb.agents import DEMO_ANSWERS, DEMO_QUESTION, Chunk, FinalResult, MalformedChunk, parse_chunk
+from deepsearch_nb import LocalResearchAgent
+from deepsearch_nb.agents import (
+    DEMO_ANSWERS,
+    DEMO_QUESTION,
+    Chunk,
+    FinalResult,
+    HitlAnswer,
+    MalformedChunk,
+    parse_chunk,
+)
 
 CAPTURES = Path(__file__).resolve().parents[1] / "data" / "captures"
 RECORDER_KEYS = {"round", "t"}  # added by the capture script, not part of the protocol

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deepsearch_nb import ConfigurationError, HitlAnswer
+from deepsearch_nb import ConfigurationError
 from deepsearch_nb._agents._local._clarify import BROAD_TERM_LIMIT, is_broad
 from deepsearch_nb._agents._local._config import LocalSettings, parse_settings
 from deepsearch_nb._agents._local._corpus import load_corpus
@@ -14,7 +14,7 @@ from deepsearch_nb._agents._local._index import CorpusIndex
 from deepsearch_nb._agents._local._outline import OutlineDraft, SectionDraft
 from deepsearch_nb._agents._local._revise import apply_comment
 from deepsearch_nb._agents._local._text import content_terms, split_sentences, stem, tokenize
-from deepsearch_nb.agents import DEMO_ANSWERS, DEMO_QUESTION, InterruptFeedback
+from deepsearch_nb.agents import DEMO_ANSWERS, DEMO_QUESTION, HitlAnswer, InterruptFeedback
 
 
 def test_sentences_keep_their_exact_text() -> None:

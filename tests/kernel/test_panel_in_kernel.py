@@ -231,7 +231,12 @@ def test_the_cell_magic(kernel: KernelSession) -> None:
     display_id = shown[0]["content"]["transient"]["display_id"]
     kernel.wait_for(lambda _m: len(display_messages(kernel.log, display_id)) == 2, 30)
     assert kernel.eval_json("stats().is_idle")
-    assert mark < len(kernel.log)
+    # The panel's slot was shown once and then replaced by the finished report of this very question.
+    slot = display_messages(kernel.log[mark:], display_id)
+    assert [m["msg_type"] for m in slot] == ["display_data", "update_display_data"]
+    report = slot[-1]["content"]["data"][REPORT_MIME]
+    assert (report["status"], report["question"]) == ("COMPLETED", "What is a battery?")
+    assert not report["hitl"]  # --no-hitl: no stop at all
 
     own = kernel.execute("%%deepsearch --pacing soon\nWhat is a battery?\n", allow_error=True)
     # IPython shows a UsageError as one line on stderr, without a traceback.
@@ -240,7 +245,6 @@ def test_the_cell_magic(kernel: KernelSession) -> None:
 
 
 def test_load_ext_deepsearch_nb(kernel: KernelSession) -> None:
-    if not kernel.eval_json("hasattr(deepsearch_nb, 'load_ipython_extension')"):
-        pytest.skip("deepsearch_nb does not re-export load_ipython_extension yet")
+    assert kernel.eval_json("callable(getattr(deepsearch_nb, 'load_ipython_extension', None))")
     kernel.execute("%load_ext deepsearch_nb")
     assert kernel.eval_json("'deepsearch' in get_ipython().magics_manager.magics['cell']")

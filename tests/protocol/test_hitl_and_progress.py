@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from deepsearch_nb import HitlAnswer, InvalidInputError
+from deepsearch_nb import InvalidInputError
 from deepsearch_nb.agents import (
     Chunk,
     FinalResult,
+    HitlAnswer,
     HitlStage,
     InterruptFeedback,
     Outline,

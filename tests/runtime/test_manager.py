@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
-from deepsearch_nb import HitlAnswer, InvalidInputError, RunState, RunStateError
-from deepsearch_nb.agents import HitlStage
+from deepsearch_nb import InvalidInputError, RunState, RunStateError
+from deepsearch_nb.agents import HitlAnswer, HitlStage
 from deepsearch_nb.runtime import (
     AnswerSubmitted,
     CancelOutcome,
@@ -420,7 +421,28 @@ async def test_stats_count_the_bookkeeping(manager: RunManager) -> None:
     assert r1.state is r2.state is RunState.CANCELLED
 
 
+def _real_chunk() -> dict[str, object]:
+    """A normal chunk of a real captured SDK stream."""
+    captures = Path(__file__).resolve().parents[1] / "data" / "captures" / "chunks_success.jsonl"
+    real = [json.loads(line) for line in captures.read_text(encoding="utf-8").splitlines() if line.strip()]
+    found: dict[str, object] = next(c for c in real if c.get("message_type") == "message_chunk" and "section_idx" in c)
+    return found
+
+
 async def test_chunk_builders_cover_every_field(manager: RunManager) -> None:
-    run = manager.start(ScriptedAgent([chunk("outline", "start"), *report_round(["x"], accepted=False)]), "q")
+    """The fakes' chunks have exactly the keys, key order and value types of the real SDK's chunks."""
+    real_normal = _real_chunk()
+    real_keys = [k for k in real_normal if k not in ("round", "t")]  # the capture's own annotations
+    built = [chunk("outline", "start"), *report_round(["x"], sources=[("Doc", "docs/a.md")], accepted=False)]
+    for fake in built:
+        assert list(fake) == real_keys, fake
+        for key in real_keys:
+            if key == "created_time":
+                assert isinstance(fake[key], int | str)
+            else:
+                assert type(fake[key]) is type(real_normal[key]), (key, fake[key])
+    run = manager.start(ScriptedAgent(built), "q")
     await run
-    assert all(c.conversation_id == run.conversation_id for c in run.chunks)
+    assert run.state is RunState.COMPLETED
+    assert all(c.conversation_id == run.conversation_id for c in run.chunks)  # rewritten when replayed
+    assert not run.malformed

@@ -12,7 +12,6 @@ import pytest
 
 from deepsearch_nb import (
     ConfigurationError,
-    HitlAnswer,
     HitlTimeout,
     InvalidInputError,
     RunState,
@@ -23,7 +22,7 @@ from deepsearch_nb import (
     stats,
 )
 from deepsearch_nb._ui import _research
-from deepsearch_nb.agents import HitlStage
+from deepsearch_nb.agents import HitlAnswer, HitlStage
 from deepsearch_nb.runtime import RunManager, ScriptedAnswers, default_manager
 from deepsearch_nb.testing import CommRecorder, ScriptedAgent, clarification, outline_round, report_round
 
