@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigurationError, RemoteAgentError
-from ._base import ChunkLike
+from .._secrets import redact
+from ._base import AgentSpec, ChunkLike
 
 if TYPE_CHECKING:
     import httpx
@@ -104,6 +105,13 @@ class RemoteAgent:
         finally:
             if not keep_open:
                 await response.aclose()
+
+    def spec(self) -> AgentSpec:
+        """Kind and config to rebuild this agent: the server's URL, the space and the request fields
+        (secrets as ``"***"``)."""
+        base_url = self.url[: -len(RUN_PATH)] if self.url.endswith(RUN_PATH) else self.url
+        config = {"url": base_url, "space_id": self.space_id, "request": redact(self.request)}
+        return {"kind": "remote", "config": config}
 
     async def cancel_tasks(self, conversation_id: str) -> None:
         """Ask the server to cancel (its task, HITL state and checkpointer)."""

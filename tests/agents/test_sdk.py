@@ -11,14 +11,16 @@ import asyncio
 import contextvars
 import json
 import sys
+import threading
 import types
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
-from deepsearch_nb import ConfigurationError, RunManager, RunState
-from deepsearch_nb._agents._sdk import OpenJiuwenAgent
+from deepsearch_nb import ConfigurationError, OpenJiuwenAgent, RunState
+from deepsearch_nb._agents._sdk import _loader
+from deepsearch_nb.runtime import RunManager
 from deepsearch_nb.testing import all_end, chunk, final_result
 
 
@@ -34,6 +36,10 @@ class FakeSdk:
 @pytest.fixture
 def sdk(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSdk]:
     fake = FakeSdk()
+    warmed = threading.Thread(target=lambda: None)  # the fakes have no openjiuwen.agent_teams to pre-import
+    warmed.start()
+    warmed.join()
+    monkeypatch.setattr(_loader, "_TEAMS", warmed)
 
     class Inner:
         async def release_session(self, conversation_id: str) -> None:
@@ -103,7 +109,9 @@ def sdk(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSdk]:
     yield fake
 
 
-CONFIG = {"llm_config": {"general": {"model_name": "m", "api_key": "sk-test-123456"}}}
+CONFIG = {
+    "llm_config": {"general": {"model_name": "m", "base_url": "http://127.0.0.1:9/v1", "api_key": "sk-test-123456"}}
+}
 
 
 async def test_every_round_gets_fresh_keys_and_completes(manager: RunManager, sdk: FakeSdk) -> None:
@@ -147,4 +155,4 @@ async def test_sdk_errors_are_reported_in_words(manager: RunManager, sdk: FakeSd
 async def test_without_the_sdk_the_error_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "openjiuwen_deepsearch", None)
     with pytest.raises(ConfigurationError, match=r"pip install 'deepsearch-nb\[sdk\]'"):
-        OpenJiuwenAgent().config_for_round()
+        OpenJiuwenAgent(CONFIG).config_for_round()

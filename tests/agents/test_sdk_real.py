@@ -1,91 +1,122 @@
-"""The SDK adapter against the real openJiuwen DeepSearch SDK, where it is installed.
+"""The SDK adapter against the real openJiuwen DeepSearch SDK: a full human-in-the-loop research.
 
-The SDK is about 1 GB (``pip install 'deepsearch-nb[sdk]'``), so the suite that CI runs skips this file;
-run it in an environment with the SDK. Its LLM is a socket on 127.0.0.1: a closed port (the SDK's own
-error path) or a server that accepts and never answers (the SDK waits inside its LLM call).
+The SDK's LLM is :class:`deepsearch_nb.testing.StubLLM` on 127.0.0.1 (it answers every request the SDK
+0.1.11 makes well enough for a real report), its search is the project's local document search over
+the shipped corpus (the SDK's ``custom`` engine), and :func:`loopback_only` fails the test on any other
+host. Each run goes clarification -> answer -> outline -> ``revise_comment`` -> ``revise_outline``
+with an edited outline -> accept -> sections -> report -> ``ALL END``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from collections.abc import AsyncIterator
+import json
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-pytest.importorskip("openjiuwen_deepsearch", reason="the openJiuwen SDK is not installed (the 'sdk' extra)")
+from deepsearch_nb import OpenJiuwenAgent, Report, RunState
+from deepsearch_nb.agents import HitlAnswer
+from deepsearch_nb.runtime import Run, RunManager
+from deepsearch_nb.testing import StubLLM
 
-from deepsearch_nb import OpenJiuwenAgent, RunManager, RunState
+from ._sdk_support import QUESTION, SDK_WARNINGS, files_containing, guard, key, llm, make_agent, other_tasks, workdir
 
-KEY = "sk-real-sdk-0123456789"
+__all__ = ["guard", "key", "llm", "workdir"]  # fixtures used by name
+pytestmark = SDK_WARNINGS
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _config(port: int) -> dict[str, Any]:
-    return {
-        "llm_config": {
-            "general": {
-                "model_name": "stub",
-                "model_type": "openai",
-                "base_url": f"http://127.0.0.1:{port}/v1",
-                "api_key": KEY,
-            }
-        },
-        "info_collector_search_method": "web",
-        "web_search_engine_config": {"search_engine_name": "tavily", "search_api_key": "tvly-0123456789"},
-    }
+EDITED = {
+    "title": "Grid-scale battery storage for a utility",
+    "thought": "The planner's own outline.",
+    "sections": [
+        {"id": "1", "title": "Capital and operating costs", "description": "What storage costs."},
+        {"id": "2", "title": "Fire safety", "description": "How fires are prevented and fought."},
+    ],
+}
 
 
-def _files_containing(root: Path, text: str) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file() and text in p.read_text(errors="replace")]
+async def _answer(run: Run, answer: HitlAnswer | str, stage: str) -> None:
+    assert await run.until_settled(120) is RunState.WAITING_USER_INPUT, run.error
+    assert run.pending is not None and run.pending.stage.value == stage, run.pending
+    run.submit(answer)
 
 
-@pytest.fixture(autouse=True)
-def _sdk_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("LLM_SSL_VERIFY", "false")  # the stub LLM speaks plain http
-    monkeypatch.chdir(tmp_path)  # the SDK writes its logs under ./logs
+async def full_research(run: Run) -> None:
+    """Answer every pause of a run the way the acceptance test does."""
+    await _answer(run, "Focus on costs, fire safety and recycling in the United States.", "clarification")
+    await _answer(run, "revise: add a section on supply chain risks", "outline_review")
+    await _answer(run, HitlAnswer.replace_outline(json.dumps(EDITED)), "outline_review")
+    await _answer(run, "accept", "outline_review")
+    await run.wait(120)
 
 
-@pytest.fixture
-async def silent_llm() -> AsyncIterator[int]:
-    """A port whose server accepts connections and never answers."""
-    release = asyncio.Event()
+async def test_a_full_hitl_research_through_the_run_manager(
+    manager: RunManager, llm: StubLLM, key: str, tmp_path: Path
+) -> None:
+    agent = make_agent(llm)
+    run = manager.start(agent, QUESTION)
+    await full_research(run)
+    assert run.state is RunState.COMPLETED, run.error
+    progress = run.progress
+    assert progress.all_end and not progress.error
+    result = run.result
+    assert result is not None
+    report = result.response_content
+    assert report.startswith("# ")
+    assert "[citation:1]" in report and "# Reference Articles" in report
+    for section in EDITED["sections"]:  # the outline the person wrote is the report's
+        assert section["title"] in report
+    assert "# Conclusion" in report  # English headings: the requested language
+    assert [e.answer.feedback.value for e in run.exchanges] == [
+        "accepted",
+        "revise_comment",
+        "revise_outline",
+        "accepted",
+    ]
+    kinds = llm.kinds()
+    assert kinds.count("questions") == 1 and kinds.count("outline") == 3 and "sub_report" in kinds
+    # every SDK store of the conversation is empty, and the SDK left no task behind
+    assert agent.sdk_sessions(run.conversation_id) == []
+    await manager.drain(10)
+    assert other_tasks() == []
+    # the key reached the LLM, and nothing else
+    assert all(r.headers.get("authorization") == f"Bearer {key}" for r in llm.requests)
+    doc = Report.from_run(run)
+    assert key not in json.dumps(doc.doc) and key not in doc.markdown
+    assert key not in repr(agent) and key not in json.dumps(agent.spec())
+    assert files_containing(agent.sdk.log_dir, key) == []
 
-    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await release.wait()
-        writer.close()
 
-    server = await asyncio.start_server(hold, "127.0.0.1", 0)
-    yield int(server.sockets[0].getsockname()[1])
-    release.set()
-    server.close()
-    await server.wait_closed()
+async def test_the_report_records_the_agent_and_rebuilds_it(manager: RunManager, llm: StubLLM, key: str) -> None:
+    from deepsearch_nb._agents._select import agent_from_spec
 
-
-async def test_the_sdks_own_failure_is_reported_without_the_key(manager: RunManager, tmp_path: Path) -> None:
-    run = manager.start(OpenJiuwenAgent(_config(_free_port())), "What is grid-scale battery storage?")
-    await asyncio.wait_for(run.wait(), 300)
-    assert run.state is RunState.FAILED
-    assert run.error is not None and "The agent reported an error: [" in run.error
-    assert KEY not in run.error
-    assert run.chunks[-1].is_all_end
-    assert _files_containing(tmp_path, KEY) == []  # nor in the SDK's own logs
+    agent = make_agent(llm, human_in_the_loop=False, outline_interaction=False)
+    run = manager.start(agent, QUESTION)
+    await run.wait(120)
+    assert run.state is RunState.COMPLETED, run.error
+    recorded: dict[str, Any] = Report.from_run(run).doc["agent"]["spec"]
+    assert recorded["kind"] == "openjiuwen-sdk"
+    assert recorded["config"]["api_key_env"] == "DEEPSEARCH_NB_TEST_LLM_KEY" and key not in json.dumps(recorded)
+    rebuilt = agent_from_spec(recorded)
+    assert isinstance(rebuilt, OpenJiuwenAgent)
+    assert rebuilt.spec() == agent.spec() and rebuilt.secret_values() == [key]
 
 
-async def test_cancel_while_the_sdk_waits_on_its_llm(manager: RunManager, silent_llm: int) -> None:
-    agent = OpenJiuwenAgent(_config(silent_llm))
-    run = manager.start(agent, "What is grid-scale battery storage?")
-    await asyncio.sleep(2)  # the SDK is now inside its LLM call
-    assert run.state is RunState.RUNNING
+@pytest.mark.parametrize("stage", ["clarification", "outline_review"])
+async def test_cancel_right_at_a_pause_releases_every_store(
+    manager: RunManager, llm: StubLLM, key: str, stage: str
+) -> None:
+    agent = make_agent(llm)
+    run = manager.start(agent, QUESTION)
+    if stage == "outline_review":
+        await _answer(run, "Focus on costs.", "clarification")
+    assert await run.until_settled(120) is RunState.WAITING_USER_INPUT
+    cancelled_at = time.monotonic()
     run.cancel()
-    await asyncio.wait_for(run.wait(), 5)
+    await run.wait(10)
     assert run.state is RunState.CANCELLED and not run.abandoned
-    checkpointer = agent.sdk.checkpointers.get_checkpointer()
-    assert not await checkpointer.session_exists(run.conversation_id)
+    await manager.drain(10)
+    assert agent.sdk_sessions(run.conversation_id) == []
+    assert llm.started_after(cancelled_at) == []
+    assert other_tasks() == []

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from ..._errors import ConfigurationError, InvalidInputError
+from ..._secrets import MASK
+from .._base import AgentSpec
 from ._config import LocalSettings, parse_settings
 from ._corpus import Corpus, load_corpus
 from ._emit import Emitter
@@ -79,11 +81,25 @@ class LocalResearchAgent:
         if isinstance(pacing, bool) or not isinstance(pacing, int | float) or not math.isfinite(pacing) or pacing < 0:
             raise ConfigurationError(f"pacing must be a number of seconds >= 0, not {pacing!r}.")
         self._llm = LlmWriter(llm) if llm is not None else None
+        self._llm_config = dict(llm) if llm is not None else None  # for spec()
         self._pacing = float(pacing)
+        self._corpus_path = None if corpus is None else str(Path(corpus).expanduser().resolve())  # for spec()
         self._corpus: Corpus = load_corpus(corpus)
         self._index = CorpusIndex(self._corpus)
         self._sessions: dict[str, Session] = {}
         self._running: dict[str, object] = {}  # conversation -> token of the run() iterating it
+
+    def spec(self) -> AgentSpec:
+        """Kind and config to rebuild this agent: the corpus (absolute; None for the demo corpus), the
+        pacing, and the LLM writer's endpoint with its key as ``"***"`` (never the key)."""
+        llm: dict[str, Any] | None = None
+        if self._llm_config is not None:
+            llm = {
+                k: (MASK if k == "api_key" and v else v)
+                for k, v in self._llm_config.items()
+                if k != "transport" and isinstance(v, str | int | float | bool | type(None))
+            }
+        return {"kind": "local", "config": {"corpus": self._corpus_path, "pacing": self._pacing, "llm": llm}}
 
     @property
     def corpus(self) -> Corpus:

@@ -1,0 +1,108 @@
+"""``loopback_only()``: fail a test that reaches any host but this machine.
+
+The real SDK has code paths that reach the internet on their own (a web search engine's DNS lookup,
+``tldextract`` fetching its suffix list); a test that means to be offline must prove it is. The guard
+patches the socket-level entry points every client goes through (``socket.socket.connect`` and
+``connect_ex``, which asyncio, httpx and urllib3 all end in, plus ``getaddrinfo`` and
+``create_connection``), lets loopback and Unix sockets through, and refuses everything else with
+:class:`NetworkBlocked`. Each refusal is also recorded, because the code under test may swallow the
+error: leaving the context raises ``AssertionError`` listing every attempt.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = ["NetworkBlocked", "NetworkGuard", "loopback_only"]
+
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+
+
+class NetworkBlocked(OSError):
+    """A connection or name lookup to a host that is not loopback, refused by :func:`loopback_only`."""
+
+
+def _is_loopback(host: object) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    if not isinstance(host, str):
+        return False
+    name = host.strip("[]").split("%", 1)[0].lower()
+    if name in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class NetworkGuard:
+    """What :func:`loopback_only` saw: every refused ``(call, target)``."""
+
+    def __init__(self) -> None:
+        self.blocked: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    def refuse(self, call: str, target: object) -> NetworkBlocked:
+        with self._lock:
+            self.blocked.append((call, repr(target)))
+        return NetworkBlocked(f"deepsearch_nb.testing.loopback_only: {call} to {target!r} is not loopback")
+
+    def check_address(self, call: str, family: int, address: Any) -> None:
+        if family == getattr(socket, "AF_UNIX", None):
+            return
+        host = address[0] if isinstance(address, tuple) and address else address
+        if not _is_loopback(host):
+            raise self.refuse(call, address)
+
+
+@contextmanager
+def loopback_only() -> Iterator[NetworkGuard]:
+    """Refuse (and record) every connect and DNS lookup that is not loopback, for the ``with`` block.
+
+    Raises ``AssertionError`` on leaving if anything was refused, even if the caller caught the error.
+    """
+    guard = NetworkGuard()
+    original_connect = socket.socket.connect
+    original_connect_ex = socket.socket.connect_ex
+    original_getaddrinfo = socket.getaddrinfo
+    original_create_connection = socket.create_connection
+
+    def connect(self: socket.socket, address: Any) -> None:
+        guard.check_address("connect", self.family, address)
+        original_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        guard.check_address("connect_ex", self.family, address)
+        return original_connect_ex(self, address)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host is not None and not _is_loopback(host):
+            raise guard.refuse("getaddrinfo", host)
+        return original_getaddrinfo(host, *args, **kwargs)
+
+    def create_connection(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        host = address[0] if isinstance(address, tuple) and address else address
+        if not _is_loopback(host):
+            raise guard.refuse("create_connection", address)
+        return original_create_connection(address, *args, **kwargs)
+
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
+    socket.getaddrinfo = getaddrinfo
+    socket.create_connection = create_connection
+    try:
+        yield guard
+    finally:
+        socket.socket.connect = original_connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = original_connect_ex  # type: ignore[method-assign]
+        socket.getaddrinfo = original_getaddrinfo
+        socket.create_connection = original_create_connection
+    if guard.blocked:
+        attempts = ", ".join(f"{call} {target}" for call, target in guard.blocked)
+        raise AssertionError(f"the code under test tried to reach hosts other than loopback: {attempts}")

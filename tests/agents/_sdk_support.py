@@ -1,0 +1,79 @@
+"""Shared fixtures and checks of the real-SDK tests (``test_sdk_*.py``): stub LLM, network guard, key.
+
+Every test runs the real openJiuwen SDK against :class:`deepsearch_nb.testing.StubLLM` on 127.0.0.1,
+inside :func:`deepsearch_nb.testing.loopback_only`, from an empty working directory (which must stay
+empty: the SDK's ``./logs`` goes elsewhere), with a random LLM key in an environment variable. The
+SDK's log directory is one temporary folder for the whole session (the SDK configures its logging once
+per process), set before the first SDK import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deepsearch_nb import OpenJiuwenAgent
+from deepsearch_nb.testing import NetworkGuard, StubLLM, loopback_only
+
+pytest.importorskip("openjiuwen_deepsearch", reason="the openJiuwen SDK is not installed (the 'sdk' extra)")
+
+LOG_DIR = Path(os.environ.setdefault("DEEPSEARCH_NB_SDK_LOG_DIR", tempfile.mkdtemp(prefix="deepsearch-nb-sdk-logs-")))
+KEY_ENV = "DEEPSEARCH_NB_TEST_LLM_KEY"
+MODEL = "stub-model"
+# The SDK's tracer dumps a model holding an InteractiveInput where it declares a dict: pydantic warns on
+# every resumed round (a UserWarning from the SDK's internals, not ours; the suite turns warnings into errors).
+SDK_WARNINGS = pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning")
+QUESTION = "What should a utility planner know about grid-scale battery storage?"
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A random LLM key, not shaped like ``sk-...`` (so only an exact search finds it), in ``KEY_ENV``."""
+    value = secrets.token_hex(16)
+    monkeypatch.setenv(KEY_ENV, value)
+    return value
+
+
+@pytest.fixture
+def guard() -> Iterator[NetworkGuard]:
+    with loopback_only() as network:
+        yield network
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty working directory (the notebook's folder) that the SDK must leave empty."""
+    folder = tmp_path / "notebook"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    yield folder
+    assert sorted(p.name for p in folder.iterdir()) == [], "the SDK wrote into the working directory"
+
+
+@pytest.fixture
+async def llm(guard: NetworkGuard, workdir: Path) -> AsyncIterator[StubLLM]:
+    async with StubLLM(model=MODEL) as stub:
+        yield stub
+
+
+def make_agent(llm: StubLLM, **kwargs: Any) -> OpenJiuwenAgent:
+    """The agent as a person would write it: endpoint, model, key variable, the shipped corpus."""
+    from deepsearch_nb._agents._local import demo_corpus_path
+
+    kwargs.setdefault("corpus", demo_corpus_path())
+    return OpenJiuwenAgent(base_url=llm.base_url, model=MODEL, api_key_env=KEY_ENV, **kwargs)
+
+
+def other_tasks() -> list[asyncio.Task[Any]]:
+    return [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+
+
+def files_containing(root: Path, text: str) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and text in p.read_text(errors="replace")]
