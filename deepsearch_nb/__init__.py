@@ -11,7 +11,6 @@ not pay for ipywidgets, numpy or httpx.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from . import agents as agents
@@ -25,10 +24,10 @@ from ._errors import (
     RunStateError,
 )
 from ._labextension import _jupyter_labextension_paths as _jupyter_labextension_paths
-from ._public import publish_module
+from ._public import lazy_attributes, publish_module
 from ._report import REPORT_MIME, Report
-from ._runtime import RunState
 from ._version import __version__
+from .runtime import RunState
 
 if TYPE_CHECKING:
     from ._agents._local import DEMO_ANSWERS, DEMO_QUESTION, LocalResearchAgent
@@ -37,21 +36,21 @@ if TYPE_CHECKING:
     from ._agents._sdk import OpenJiuwenAgent
     from ._ui import ResearchHandle, reproduce, research, research_sync, stats
 
+_AGENTS = "deepsearch_nb.agents"  # the adapters' public home (their __module__ names it)
+_UI = "deepsearch_nb._ui._research"
 _LAZY = {
-    "DEMO_ANSWERS": "._agents._local",
-    "DEMO_QUESTION": "._agents._local",
-    "LocalResearchAgent": "._agents._local",
-    "OpenJiuwenAgent": "._agents._sdk",
-    "RemoteAgent": "._agents._remote",
-    "ReplayAgent": "._agents._replay",
-    "ResearchHandle": "._ui",
-    "reproduce": "._ui",
-    "research": "._ui",
-    "research_sync": "._ui",
-    "stats": "._ui",
+    "DEMO_ANSWERS": _AGENTS,
+    "DEMO_QUESTION": _AGENTS,
+    "LocalResearchAgent": _AGENTS,
+    "OpenJiuwenAgent": _AGENTS,
+    "RemoteAgent": _AGENTS,
+    "ReplayAgent": _AGENTS,
+    "ResearchHandle": _UI,
+    "reproduce": _UI,
+    "research": _UI,
+    "research_sync": _UI,
+    "stats": _UI,
 }
-# Objects whose public home is a subpackage keep that name as their __module__.
-_HOME = {"LocalResearchAgent", "OpenJiuwenAgent", "RemoteAgent", "ReplayAgent"}
 
 __all__ = [
     "DEMO_ANSWERS",
@@ -81,19 +80,7 @@ __all__ = [
 publish_module(__name__, globals(), [n for n in __all__ if n != "RunState"])
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    if name in _HOME:
-        from . import agents
-
-        value = getattr(agents, name)
-    else:
-        value = getattr(importlib.import_module(module, __name__), name)
-        publish_module(__name__, {name: value}, [name])
-    globals()[name] = value  # later lookups skip this function
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:

@@ -3,10 +3,11 @@ tracebacks and pickles name ``deepsearch_nb.runtime.RunManager``, not a private 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import importlib
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-__all__ = ["publish_module"]
+__all__ = ["lazy_attributes", "publish_module"]
 
 
 def publish_module(module: str, namespace: Mapping[str, Any], names: Iterable[str]) -> None:
@@ -23,3 +24,22 @@ def publish_module(module: str, namespace: Mapping[str, Any], names: Iterable[st
                 obj.__module__ = module
             except (AttributeError, TypeError):  # builtins and some C types do not allow it
                 continue
+
+
+def lazy_attributes(module: str, where: Mapping[str, str], namespace: dict[str, Any]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` importing each name of ``where`` (name -> absolute module) on first use.
+
+    Heavy parts (numpy, ipywidgets, httpx, the SDK) load only when a name that needs them is asked for;
+    the value is then cached in the module's namespace, so later lookups skip the hook.
+    """
+
+    def __getattr__(name: str) -> Any:
+        source = where.get(name)
+        if source is None:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(source), name)
+        publish_module(module, {name: value}, [name])
+        namespace[name] = value
+        return value
+
+    return __getattr__

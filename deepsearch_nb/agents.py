@@ -8,10 +8,9 @@ optional protocols add session cleanup, controller-task cancel, the secrets it h
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ._agents import (
+from ._agents._base import (
     Agent,
     AgentSpec,
     ChunkLike,
@@ -46,7 +45,7 @@ from ._protocol import (
     parse_chunk,
     stage_label,
 )
-from ._public import publish_module
+from ._public import lazy_attributes, publish_module
 
 if TYPE_CHECKING:
     from ._agents._local import DEMO_ANSWERS, DEMO_QUESTION, LocalResearchAgent
@@ -95,25 +94,16 @@ __all__ = [
 ]
 
 _LAZY = {
-    "DEMO_ANSWERS": "._agents._local",
-    "DEMO_QUESTION": "._agents._local",
-    "LocalResearchAgent": "._agents._local",
-    "OpenJiuwenAgent": "._agents._sdk",
-    "RemoteAgent": "._agents._remote",
-    "ReplayAgent": "._agents._replay",
+    "DEMO_ANSWERS": "deepsearch_nb._agents._local",
+    "DEMO_QUESTION": "deepsearch_nb._agents._local",
+    "LocalResearchAgent": "deepsearch_nb._agents._local",
+    "OpenJiuwenAgent": "deepsearch_nb._agents._sdk",
+    "RemoteAgent": "deepsearch_nb._agents._remote",
+    "ReplayAgent": "deepsearch_nb._agents._replay",
 }
 
 publish_module(__name__, globals(), __all__)
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, "deepsearch_nb"), name)
-    publish_module(__name__, {name: value}, [name])
-    globals()[name] = value  # later lookups skip this function
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:

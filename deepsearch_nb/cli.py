@@ -26,7 +26,8 @@ from ._protocol import (
     StreamEvent,
     stage_label,
 )
-from ._runtime import (
+from ._secrets import scrub_text
+from .runtime import (
     AnswerBy,
     AnswerSubmitted,
     ChunkReceived,
@@ -38,7 +39,6 @@ from ._runtime import (
     RunState,
     Session,
 )
-from ._secrets import scrub_text
 
 __all__ = ["main"]
 

@@ -9,36 +9,26 @@ from __future__ import annotations
 
 from ._errors import RunNotFound
 from ._public import publish_module
-from ._runtime import (
-    CANCEL_CHANNEL,
+from ._runtime._answers import Answers, ScriptedAnswers
+from ._runtime._bus import CANCEL_CHANNEL, CancelBus, LocalCancelBus, RedisCancelBus
+from ._runtime._events import (
     AnswerBy,
-    Answers,
     AnswerSubmitted,
-    AnswerTimeout,
-    Asker,
-    CancelBus,
-    CancelOutcome,
     ChunkReceived,
-    HitlExchange,
     HitlRequested,
-    LocalCancelBus,
     MalformedChunkReceived,
-    ManagerStats,
     Notice,
     NoticeKind,
-    RedisCancelBus,
-    Round,
-    Run,
     RunEvent,
-    RunManager,
-    RunState,
-    ScriptedAnswers,
-    Session,
     StateChanged,
-    default_manager,
-    drive,
-    run_sync,
 )
+from ._runtime._limits import ManagerStats
+from ._runtime._manager import RunManager, default_manager
+from ._runtime._record import HitlExchange, Round
+from ._runtime._run import Run
+from ._runtime._session import AnswerTimeout, Asker, Session, drive
+from ._runtime._state import CancelOutcome, RunState
+from ._runtime._sync import run_sync
 
 __all__ = [
     "CANCEL_CHANNEL",

@@ -22,10 +22,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse
 
-from ._agents import Agent
 from ._errors import DeepSearchError, InvalidInputError
 from ._protocol import CONVERSATION_ID_PATTERN, HitlAnswer, InterruptFeedback
-from ._runtime import ChunkReceived, Run, RunEvent, RunManager, RunState, StateChanged
+from .agents import Agent
+from .runtime import ChunkReceived, Run, RunEvent, RunManager, RunState, StateChanged
 
 __all__ = ["RUN_PATH", "DeepSearchRequest", "create_app"]
 

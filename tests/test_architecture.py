@@ -92,7 +92,13 @@ def test_no_import_circle() -> None:
     assert not circles, "import circles: " + "; ".join(" -> ".join(c) for c in circles)
 
 
+# The public facades belong to the layer whose names they list.
+_FACADES = {"deepsearch_nb.agents": "_agents", "deepsearch_nb.runtime": "_runtime"}
+
+
 def _layer(module: str) -> str | None:
+    if module in _FACADES:
+        return _FACADES[module]
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else None
 

@@ -14,7 +14,7 @@ import deepsearch_nb
 
 PUBLIC_MODULES = ["deepsearch_nb", "deepsearch_nb.agents", "deepsearch_nb.runtime", "deepsearch_nb.testing"]
 # What each module's namespace holds besides its __all__: its own imports and submodules.
-_PLUMBING = {"annotations", "importlib", "TYPE_CHECKING", "Any", "publish_module"}
+_PLUMBING = {"annotations", "importlib", "TYPE_CHECKING", "Any", "publish_module", "lazy_attributes"}
 _SUBMODULES = {"agents", "runtime", "testing", "bench", "cli", "server"}
 
 

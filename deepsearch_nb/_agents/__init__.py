@@ -1,25 +1,2 @@
-"""Layer 2, the agents: the ``Agent`` seam and its adapters."""
-
-from ._base import (
-    Agent,
-    AgentSpec,
-    ChunkLike,
-    SupportsSecrets,
-    SupportsSessionCleanup,
-    SupportsSpec,
-    SupportsTaskCancel,
-    cancel_context,
-    raise_if_cancelled,
-)
-
-__all__ = [
-    "Agent",
-    "AgentSpec",
-    "ChunkLike",
-    "SupportsSecrets",
-    "SupportsSessionCleanup",
-    "SupportsSpec",
-    "SupportsTaskCancel",
-    "cancel_context",
-    "raise_if_cancelled",
-]
+"""Layer 2, the agents: the ``Agent`` seam (``_base``) and its adapters (``_local``, ``_sdk``, ``_remote``,
+``_replay``). Their public names are listed once, in :mod:`deepsearch_nb.agents`."""

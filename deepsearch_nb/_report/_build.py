@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from .._agents import SupportsSpec
 from .._protocol import HitlRequest, Source
-from .._runtime import Run, RunState
 from .._secrets import redact, scrub_text
 from .._version import __version__
+from ..agents import SupportsSpec
+from ..runtime import Run, RunState
 from ._schema import SCHEMA_VERSION
 
 __all__ = ["report_document"]

@@ -15,7 +15,7 @@ from typing import Any
 
 from .._errors import InvalidInputError
 from .._protocol import Source
-from .._runtime import Run
+from ..runtime import Run
 from ._build import report_document
 from ._render import report_bundle, report_markdown
 from ._schema import check_document

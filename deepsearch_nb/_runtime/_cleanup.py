@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from .._agents import SupportsSessionCleanup, SupportsTaskCancel
+from .._agents._base import SupportsSessionCleanup, SupportsTaskCancel
 from .._secrets import scrub_text
 from ._producer import describe_exception
 from ._record import RunRecord

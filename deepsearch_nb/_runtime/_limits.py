@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .._agents import Agent, SupportsSecrets
+from .._agents._base import Agent, SupportsSecrets
 from .._errors import ConfigurationError, InvalidInputError
 from .._protocol import check_conversation_id, check_space_id, new_conversation_id
 from .._secrets import secret_values

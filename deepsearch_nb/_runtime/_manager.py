@@ -25,7 +25,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from .._agents import Agent
+from .._agents._base import Agent
 from .._errors import RunNotFound, RunStateError
 from .._protocol import HitlAnswer, InterruptFeedback, cancel_chunk
 from ._bus import CancelBus

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from .._agents import cancel_context
+from .._agents._base import cancel_context
 from .._protocol import HitlRequest
 from ._events import Notice, NoticeKind
 from ._record import RunRecord

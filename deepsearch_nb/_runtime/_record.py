@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from .._agents import Agent
+from .._agents._base import Agent
 from .._protocol import Chunk, HitlAnswer, HitlRequest, MalformedChunk, ResearchProgress, parse_chunk
 from ._events import AnswerBy, ChunkReceived, MalformedChunkReceived, Notice, RunEvent, StateChanged
 from ._state import CancelOutcome, RunState

@@ -14,7 +14,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
-from .._agents import Agent
+from .._agents._base import Agent
 from .._protocol import Chunk, FinalResult, HitlAnswer, HitlRequest, MalformedChunk, ResearchProgress
 from ._events import AnswerBy, Notice, RunEvent, StateChanged
 from ._record import HitlExchange, Listener, Round, RunRecord, Steering

@@ -24,7 +24,7 @@ import ipywidgets as widgets
 
 from .._errors import DeepSearchError
 from .._protocol import Chunk, HitlRequest, Outline, ProgressUpdate, Source, stage_label
-from .._runtime import (
+from ..runtime import (
     AnswerSubmitted,
     ChunkReceived,
     HitlRequested,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from .._protocol import HitlAnswer, Outline
-from .._runtime import RunState
+from ..runtime import RunState
 from ._hitl_box import HitlAction
 
 __all__ = ["answer_for", "badge", "final_stage", "outline_html"]

@@ -20,11 +20,12 @@ from collections.abc import Generator, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypedDict, Unpack
 
-from .._agents import Agent
 from .._errors import ConfigurationError, DeepSearchError, RunStateError
 from .._protocol import HitlAnswer, HitlRequest
 from .._report import Report, report_bundle
-from .._runtime import (
+from .._secrets import MASK
+from ..agents import Agent
+from ..runtime import (
     Answers,
     CancelOutcome,
     ManagerStats,
@@ -36,7 +37,6 @@ from .._runtime import (
     default_manager,
     run_sync,
 )
-from .._secrets import MASK
 from . import _ipython
 from ._panel import ResearchPanel
 

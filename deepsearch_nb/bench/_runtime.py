@@ -10,7 +10,7 @@ import asyncio
 import time
 from typing import Any
 
-from .._runtime import RunManager, RunState
+from ..runtime import RunManager, RunState
 from ..testing import ScriptedAgent, many_chunks
 
 __all__ = ["LABELS", "run"]

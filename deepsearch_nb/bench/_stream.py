@@ -17,8 +17,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from .._runtime import ChunkReceived, RunEvent, RunManager, RunState
 from .._ui._panel import ResearchPanel
+from ..runtime import ChunkReceived, RunEvent, RunManager, RunState
 from ..testing import Pause, ScriptedAgent, many_chunks
 from ..testing._comms import CommRecorder, RecordedMessage, recording_comms
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .._agents._replay import ReplayAgent
 
 if TYPE_CHECKING:
-    from .._runtime import Run
+    from ..runtime import Run
 
 __all__ = ["AgentCall", "Hang", "IgnoreCancel", "Pause", "Raise", "ScriptedAgent", "WaitFor", "until_chunks"]
 
