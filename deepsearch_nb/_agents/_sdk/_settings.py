@@ -105,6 +105,11 @@ class SdkSettings:
             if search_api_key is None and isinstance(web, Mapping) and web.get("search_api_key"):
                 raw = web["search_api_key"]
                 search_api_key = bytes(raw).decode() if isinstance(raw, bytes | bytearray) else str(raw)
+            if search_api_key is None and search_api_key_env is None:
+                raise ConfigurationError(
+                    f"search={search!r} needs the {search} search key: pass search_api_key_env='THE_VARIABLE' that "
+                    "holds it (or search a local folder with corpus=...)."
+                )
             search_key = _read_key(f"the {search} search key", "search_api_key_env", search_api_key_env, search_api_key)
             if search_api_key:
                 inline.append("search_api_key")
