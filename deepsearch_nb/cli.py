@@ -226,8 +226,25 @@ def _check_writable(option: str, value: str | None) -> None:
             break
 
 
+def _agent(args: argparse.Namespace) -> Any:
+    """The agent the options ask for (``--agent local|sdk``, ``--remote URL``), with errors that name the flag."""
+    from ._agents._select import make_agent
+
+    kind = "remote" if args.remote else args.agent
+    return make_agent(
+        kind,
+        corpus=args.corpus,
+        pacing=args.pacing,
+        llm_base_url=args.llm_base_url,
+        llm_model=args.llm_model,
+        llm_api_key_env=args.llm_api_key_env,
+        search=args.search,
+        url=args.remote,
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
-    from ._agents._local import DEMO_ANSWERS, DEMO_QUESTION, LocalResearchAgent
+    from ._agents._local import DEMO_ANSWERS, DEMO_QUESTION
 
     out = sys.stdout
     if args.command == "demo":
@@ -237,7 +254,7 @@ def _run(args: argparse.Namespace) -> int:
         args.transcript = str(Path(args.out_dir) / "transcript.jsonl")
     _check_writable("--out", args.out)
     _check_writable("--transcript", args.transcript)
-    agent = LocalResearchAgent(args.corpus, pacing=args.pacing)
+    agent = _agent(args)
     interactive = args.command == "run" and sys.stdin.isatty() and not args.no_input
     print(f"researching: {args.question}", file=out)
     run, error = asyncio.run(
@@ -272,6 +289,19 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="the offline demo: shipped corpus, scripted answers")
     demo.add_argument("--out-dir", default="out", help="where to write the report (default: out/)")
     for sub in (run, demo):
+        sub.add_argument(
+            "--agent",
+            choices=("local", "sdk"),
+            default="local",
+            help="local: the offline agent (default); sdk: the openJiuwen SDK (needs --llm-base-url, --llm-model)",
+        )
+        sub.add_argument("--llm-base-url", help="an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
+        sub.add_argument("--llm-model", help="the model name the endpoint serves")
+        sub.add_argument(
+            "--llm-api-key-env", help="the environment variable holding the LLM key (default OPENAI_API_KEY)"
+        )
+        sub.add_argument("--search", help="sdk agent: 'corpus' (the --corpus documents, default) or a web engine")
+        sub.add_argument("--remote", metavar="URL", help="research on a DeepSearch server at URL instead")
         sub.add_argument("--corpus", help="a folder of .md/.txt/.html/.pdf documents (default: the demo corpus)")
         sub.add_argument("--pacing", type=float, default=0.0, help="seconds per streamed token (default 0)")
         sub.add_argument("--config", help="agent_config as JSON")

@@ -16,7 +16,7 @@ from .._errors import ConfigurationError
 from .._secrets import MASK
 from ._base import Agent, AgentSpec
 
-__all__ = ["AGENT_KINDS", "agent_from_spec", "make_agent"]
+__all__ = ["AGENT_KINDS", "agent_from_spec", "make_agent", "without_masked"]
 
 AGENT_KINDS = ("local", "sdk", "remote")
 """The kinds :func:`make_agent` builds."""
@@ -128,7 +128,7 @@ def agent_from_spec(spec: AgentSpec | Mapping[str, Any], **overrides: Any) -> Ag
         if not config.get("url"):
             raise ConfigurationError("The report's remote agent has no 'url'; pass reproduce(report, agent=...).")
         space_id = str(config.get("space_id") or "default")
-        return RemoteAgent(str(config["url"]), space_id=space_id, request=_without_masked(config.get("request") or {}))
+        return RemoteAgent(str(config["url"]), space_id=space_id, request=without_masked(config.get("request") or {}))
     return _sdk_from_spec(config)
 
 
@@ -161,13 +161,13 @@ def _sdk_from_spec(config: dict[str, Any]) -> Agent:
     kwargs = {k: v for k, v in config.items() if k in known}
     if kwargs.get("search") == "corpus" and kwargs.get("corpus") is None:
         kwargs.pop("corpus", None)
-    return OpenJiuwenAgent(_without_masked(config.get("agent_config") or {}), **kwargs)
+    return OpenJiuwenAgent(without_masked(config.get("agent_config") or {}), **kwargs)
 
 
-def _without_masked(value: Any) -> Any:
+def without_masked(value: Any) -> Any:
     """A config without the ``"***"`` placeholders redaction left (they would override real keys)."""
     if isinstance(value, Mapping):
-        return {k: _without_masked(v) for k, v in value.items() if v != MASK}
+        return {k: without_masked(v) for k, v in value.items() if v != MASK}
     if isinstance(value, list):
-        return [_without_masked(v) for v in value if v != MASK]
+        return [without_masked(v) for v in value if v != MASK]
     return value

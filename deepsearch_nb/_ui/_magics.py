@@ -1,7 +1,8 @@
 """``%load_ext deepsearch_nb`` and the ``%%deepsearch`` cell magic: the cell body is the question.
 
-Options: ``--corpus DIR``, ``--answers JSON-or-@file``, ``--config JSON``, ``--no-hitl``, ``--pacing S``,
-``--wait``. Without ``--wait`` the run goes on in the background and the cell returns at once (buttons
+Options: ``--agent local|sdk`` (with ``--llm-base-url``, ``--llm-model``, ``--llm-api-key-env``),
+``--remote URL``, ``--corpus DIR``, ``--answers JSON-or-@file``, ``--config JSON``, ``--no-hitl``,
+``--pacing S``, ``--wait``. Without ``--wait`` the run goes on in the background and the cell returns at once (buttons
 work on ipykernel 6 and 7). With ``--wait`` the cell awaits the run, like ``await research(...)``: a cell
 magic cannot await by itself, so the extension adds an input transformer that turns exactly that cell into
 ``await get_ipython().run_cell_magic(...)``, which IPython then runs as top-level await.
@@ -33,13 +34,19 @@ class _Parser(argparse.ArgumentParser):
 
 
 _USAGE = (
-    "Usage: %%deepsearch [--corpus DIR] [--answers JSON|@FILE] [--config JSON] [--no-hitl] [--pacing S] "
-    "[--wait], with the question in the cell body."
+    "Usage: %%deepsearch [--agent local|sdk] [--llm-base-url URL --llm-model NAME] [--remote URL] [--corpus DIR] "
+    "[--answers JSON|@FILE] [--config JSON] [--no-hitl] [--pacing S] [--wait], with the question in the cell body."
 )
+_AGENT_OPTIONS = ("agent", "llm_base_url", "llm_model", "llm_api_key_env", "remote")
 
 
 def _parser() -> _Parser:
     parser = _Parser(prog="%%deepsearch", add_help=False, allow_abbrev=False)
+    parser.add_argument("--agent", choices=("local", "sdk"), default="local")
+    parser.add_argument("--llm-base-url", dest="llm_base_url", metavar="URL")
+    parser.add_argument("--llm-model", dest="llm_model", metavar="NAME")
+    parser.add_argument("--llm-api-key-env", dest="llm_api_key_env", metavar="VAR")
+    parser.add_argument("--remote", metavar="URL")
     parser.add_argument("--corpus", metavar="DIR")
     parser.add_argument("--answers", metavar="JSON|@FILE")
     parser.add_argument("--config", metavar="JSON")
@@ -75,6 +82,7 @@ def parse_options(line: str) -> dict[str, Any]:
         raise _UsageError(f"%%deepsearch: cannot read the options ({exc}); check the quotes. {_USAGE}") from None
     args = _parser().parse_args(words)
     options: dict[str, Any] = {"wait": bool(args.wait), "corpus": None, "pacing": 0.0}
+    options.update({name: getattr(args, name) for name in _AGENT_OPTIONS})
     if args.corpus is not None:
         corpus = Path(args.corpus).expanduser()
         if not corpus.exists():
@@ -141,12 +149,23 @@ def deepsearch_cell_magic(line: str, cell: str) -> Any:
     wait = options.pop("wait")
     corpus = options.pop("corpus")
     pacing = options.pop("pacing")
+    chosen = {name: options.pop(name) for name in _AGENT_OPTIONS}
     try:
-        from .._agents._local import LocalResearchAgent
         from .._agents._local._config import parse_settings
+        from .._agents._select import make_agent
 
-        parse_settings(options.get("agent_config"), pacing)  # a bad --config fails here, not mid-run
-        agent = LocalResearchAgent(corpus, pacing=pacing)
+        kind = "remote" if chosen["remote"] else chosen["agent"]
+        if kind == "local":
+            parse_settings(options.get("agent_config"), pacing)  # a bad --config fails here, not mid-run
+        agent = make_agent(
+            kind,
+            corpus=corpus,
+            pacing=pacing,
+            llm_base_url=chosen["llm_base_url"],
+            llm_model=chosen["llm_model"],
+            llm_api_key_env=chosen["llm_api_key_env"],
+            url=chosen["remote"],
+        )
         handle = research(question, agent=agent, **options)
     except DeepSearchError as exc:  # a bad corpus, config or answers: one line, not a traceback
         raise _ipython.UsageError(f"%%deepsearch: {exc}") from None

@@ -20,10 +20,10 @@ from collections.abc import Generator, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypedDict, Unpack
 
+from .._agents._select import agent_from_spec, without_masked
 from .._errors import ConfigurationError, DeepSearchError, RunStateError
 from .._protocol import HitlAnswer, HitlRequest
 from .._report import Report, report_bundle
-from .._secrets import MASK
 from ..agents import Agent
 from ..runtime import (
     Answers,
@@ -139,29 +139,40 @@ def research_sync(question: str, **options: Unpack[ResearchOptions]) -> Report:
 
 
 def reproduce(report: Report | Mapping[str, Any] | str | Path, **options: Unpack[ResearchOptions]) -> ResearchHandle:
-    """Run a saved report's research again: its question, its answer at every stop, its agent_config.
+    """Run a saved report's research again: its question, its answer at every stop, its agent and config.
 
     ``report`` is a :class:`Report`, a report document, or the path of one saved with ``Report.save``.
-    Secrets were removed from the saved config (``"***"``); those entries are left out here, so give an
-    ``agent`` that carries its own keys. With the offline local agent the same inputs give the same report.
+    The agent is rebuilt from the spec the report recorded (the same kind and config: the local agent's
+    corpus, the SDK's endpoint and model); keys were never saved, so they are read from the environment
+    variables the spec names, and a missing one is a :class:`ConfigurationError` that says which to set.
+    ``agent=`` overrides all that. With the offline local agent the same inputs give the same report.
     """
     if isinstance(report, Path) or (isinstance(report, str) and not report.lstrip().startswith("{")):
         report = Report.load(report)
     elif not isinstance(report, Report):
         report = Report.from_document(report)
     doc = report.doc
+    if options.get("agent") is None:
+        options["agent"] = _agent_of(doc["agent"])
     options.setdefault("answers", [{"feedback": e["feedback"], "message": e["message"]} for e in doc["hitl"]])
-    options.setdefault("agent_config", _without_masked(doc["agent"]["config"]))
+    options.setdefault("agent_config", without_masked(doc["agent"]["config"]))
     return research(doc["question"], **options)
 
 
-def _without_masked(value: Any) -> Any:
-    """The config without the ``"***"`` placeholders redaction left (they would override real keys)."""
-    if isinstance(value, dict):
-        return {k: _without_masked(v) for k, v in value.items() if v != MASK}
-    if isinstance(value, list):
-        return [_without_masked(v) for v in value if v != MASK]
-    return value
+def _agent_of(recorded: Mapping[str, Any]) -> Agent:
+    """The agent a report names: rebuilt from its spec (keys from the environment), or refused."""
+    spec = recorded.get("spec")
+    if isinstance(spec, Mapping):
+        return agent_from_spec(spec)
+    kind = str(recorded.get("kind", ""))
+    if kind in ("local", "LocalResearchAgent"):
+        from .._agents._local import LocalResearchAgent
+
+        return LocalResearchAgent()  # a report from before agents recorded their spec: the demo corpus
+    raise ConfigurationError(
+        f"This report was made by a {kind!r} agent that recorded no spec, so it cannot be rebuilt: "
+        "pass the agent yourself, reproduce(report, agent=...)."
+    )
 
 
 class ResearchHandle:

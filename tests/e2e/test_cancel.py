@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 # Scripted answers take the run straight to the writing stage, where the stream is the longest.
 START = """\
 import deepsearch_nb
-from deepsearch_nb._agents._local import DEMO_QUESTION, LocalResearchAgent
+from deepsearch_nb import DEMO_QUESTION, LocalResearchAgent
 
 run = deepsearch_nb.research(
     DEMO_QUESTION, agent=LocalResearchAgent(pacing=0.03), answers=["Focus on costs.", "accept"]

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 START = """\
 import deepsearch_nb
-from deepsearch_nb._agents._local import DEMO_QUESTION, LocalResearchAgent
+from deepsearch_nb import DEMO_QUESTION, LocalResearchAgent
 
 run = deepsearch_nb.research(DEMO_QUESTION, agent=LocalResearchAgent(pacing=0.02))
 """

@@ -19,8 +19,7 @@ from ._kernel import IPYKERNEL6_DIR, KernelSession
 SETUP = """\
 import json
 import deepsearch_nb
-from deepsearch_nb._ui import REPORT_MIME, research, stats
-from deepsearch_nb._agents._local import DEMO_ANSWERS, DEMO_QUESTION, LocalResearchAgent
+from deepsearch_nb import DEMO_ANSWERS, DEMO_QUESTION, REPORT_MIME, LocalResearchAgent, research, stats
 """
 
 

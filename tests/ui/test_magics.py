@@ -27,7 +27,23 @@ def test_options_become_research_arguments(tmp_path: Path) -> None:
         "pacing": 0.05,
         "answers": {"clarification": "Europe", "outline_review": ["accept"]},
         "agent_config": {"outliner_max_section_num": 3},
+        "agent": "local",
+        "llm_base_url": None,
+        "llm_model": None,
+        "llm_api_key_env": None,
+        "remote": None,
     }
+
+
+def test_agent_options_choose_the_agent() -> None:
+    options = parse("--agent sdk --llm-base-url http://127.0.0.1:9/v1 --llm-model m --llm-api-key-env MY_KEY")
+    assert (options["agent"], options["llm_base_url"], options["llm_model"], options["llm_api_key_env"]) == (
+        "sdk",
+        "http://127.0.0.1:9/v1",
+        "m",
+        "MY_KEY",
+    )
+    assert parse("--remote http://127.0.0.1:9")["remote"] == "http://127.0.0.1:9"
 
 
 def test_no_hitl_switches_both_stops_off() -> None:
