@@ -68,7 +68,8 @@ def make_agent(llm: StubLLM, **kwargs: Any) -> OpenJiuwenAgent:
     from deepsearch_nb._agents._local import demo_corpus_path
 
     kwargs.setdefault("corpus", demo_corpus_path())
-    return OpenJiuwenAgent(base_url=llm.base_url, model=MODEL, api_key_env=KEY_ENV, **kwargs)
+    kwargs.setdefault("model", MODEL)
+    return OpenJiuwenAgent(base_url=llm.base_url, api_key_env=KEY_ENV, **kwargs)
 
 
 def other_tasks() -> list[asyncio.Task[Any]]:
