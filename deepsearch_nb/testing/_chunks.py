@@ -8,6 +8,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._protocol._wire import framework_chunk, interrupt_chunk, sdk_chunk
+
 # --- chunk builders --------------------------------------------------------------------------------
 
 _ids = itertools.count(1)
@@ -27,19 +29,18 @@ def chunk(
     created_time: int | str | None = None,
 ) -> dict[str, Any]:
     """One chunk with every field the SDK sends (``conversation_id`` is rewritten when replayed)."""
-    return {
-        "conversation_id": conversation_id,
-        "section_idx": section_idx,
-        "plan_idx": plan_idx,
-        "step_idx": step_idx,
-        "message_id": message_id or f"msg-{next(_ids)}",
-        "agent": agent,
-        "role": "assistant",
-        "content": content,
-        "message_type": message_type,
-        "event": event,
-        "created_time": int(time.time() * 1000) if created_time is None else created_time,
-    }
+    return sdk_chunk(
+        agent,
+        event,
+        content,
+        conversation_id=conversation_id,
+        message_id=message_id or f"msg-{next(_ids)}",
+        created_time=int(time.time() * 1000) if created_time is None else created_time,
+        section_idx=section_idx,
+        plan_idx=plan_idx,
+        step_idx=step_idx,
+        message_type=message_type,
+    )
 
 
 def tokens(agent: str, parts: Sequence[str], **fields: Any) -> list[dict[str, Any]]:
@@ -53,7 +54,7 @@ def tokens(agent: str, parts: Sequence[str], **fields: Any) -> list[dict[str, An
 
 
 def _interrupt(agent: str, prompt: str) -> dict[str, Any]:
-    return chunk(agent, "waiting_user_input", prompt, message_type="interrupt", created_time="")
+    return interrupt_chunk(agent, prompt, conversation_id="conv", message_id=f"msg-{next(_ids)}")
 
 
 def clarification(questions: str = "1. Which region?\n2. Which period?") -> list[dict[str, Any]]:
@@ -94,9 +95,18 @@ def all_end() -> dict[str, Any]:
 
 def framework_error(info: str) -> list[dict[str, Any]]:
     """The SDK's exception path: a framework error, then ALL END."""
+    now = int(time.time() * 1000)
     return [
-        chunk("framework", "error", json.dumps({"exception_info": info})),
-        chunk("framework", "summary_response", "ALL END"),
+        framework_chunk(
+            "error",
+            json.dumps({"exception_info": info}),
+            conversation_id="conv",
+            message_id=f"msg-{next(_ids)}",
+            created_time=now,
+        ),
+        framework_chunk(
+            "summary_response", "ALL END", conversation_id="conv", message_id=f"msg-{next(_ids)}", created_time=now
+        ),
     ]
 
 

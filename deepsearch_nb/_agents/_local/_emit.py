@@ -1,8 +1,7 @@
 """Building chunks exactly as the openJiuwen SDK serialises them, and streaming them at a human pace.
 
-Key order, field types and markers follow the captured SDK streams: normal chunks start with the
-``*_idx`` fields, interrupts put ``agent`` second, the SDK's own ``framework`` chunks carry no ``*_idx``,
-and ``created_time`` is ``""`` on interrupts and ``SECTION END``. Message ids are UUIDs derived from the
+The chunks themselves come from the protocol's one constructor (``_protocol/_wire.py``, the SDK's key
+order and field types). Message ids are UUIDs derived from the
 conversation, the round and a counter, so a replayed conversation yields the same ids.
 
 Every chunk passes through :meth:`Emitter.tick` first: it checks the run's cancel event (the SDK's
@@ -19,6 +18,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 
+from ..._protocol._wire import framework_chunk, interrupt_chunk, sdk_chunk
 from .._base import raise_if_cancelled
 
 __all__ = ["Emitter", "split_tokens"]
@@ -84,52 +84,29 @@ class Emitter:
     ) -> str:
         """A ``message_chunk`` of a graph node."""
         return _dumps(
-            {
-                "conversation_id": self.conversation_id,
-                "section_idx": str(section),
-                "plan_idx": str(plan),
-                "step_idx": str(step),
-                "message_id": message_id or self.new_id(),
-                "agent": agent,
-                "role": "assistant",
-                "content": content,
-                "message_type": "message_chunk",
-                "event": event,
-                "created_time": self._now() if timed else "",
-            }
+            sdk_chunk(
+                agent,
+                event,
+                content,
+                conversation_id=self.conversation_id,
+                message_id=message_id or self.new_id(),
+                created_time=self._now() if timed else "",
+                section_idx=str(section),
+                plan_idx=str(plan),
+                step_idx=str(step),
+            )
         )
 
     def interrupt(self, agent: str, prompt: str) -> str:
         """A ``waiting_user_input`` interrupt: the round ends after it."""
-        return _dumps(
-            {
-                "conversation_id": self.conversation_id,
-                "agent": agent,
-                "section_idx": "0",
-                "plan_idx": "0",
-                "step_idx": "0",
-                "message_id": self.new_id(),
-                "role": "assistant",
-                "content": prompt,
-                "message_type": "interrupt",
-                "event": "waiting_user_input",
-                "created_time": "",
-            }
-        )
+        return _dumps(interrupt_chunk(agent, prompt, conversation_id=self.conversation_id, message_id=self.new_id()))
 
     def framework(self, event: str, content: str) -> str:
-        """The SDK's own error / end chunks (``agent`` ``framework``), which carry no ``*_idx`` fields."""
+        """The SDK's own error / end chunks, which carry no ``*_idx`` fields."""
         return _dumps(
-            {
-                "conversation_id": self.conversation_id,
-                "message_id": self.new_id(),
-                "agent": "framework",
-                "role": "assistant",
-                "content": content,
-                "message_type": "message_chunk",
-                "event": event,
-                "created_time": self._now(),
-            }
+            framework_chunk(
+                event, content, conversation_id=self.conversation_id, message_id=self.new_id(), created_time=self._now()
+            )
         )
 
     async def stream(
