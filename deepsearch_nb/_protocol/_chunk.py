@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ._text import NotJson, clean_json, has_surrogates, repair_text
 from ._values import AgentName, MessageType, StreamEvent
 
 __all__ = [
@@ -98,16 +99,20 @@ def parse_chunk(raw: str | bytes | Mapping[str, Any]) -> ParsedChunk:
     """Read one chunk as an agent yielded it (a JSON string or a dict).
 
     Never raises for bad data: what is not a JSON object with the protocol's fields and types comes back
-    as a :class:`MalformedChunk` naming what is wrong.
+    as a :class:`MalformedChunk` naming what is wrong. This is where agent text enters the system, so
+    every string of the chunk (keys and values, extras at any depth) is repaired here (lone surrogates
+    become U+FFFD, see ``_text``) and a dict that JSON cannot carry (circular, a ``datetime``, ``NaN``)
+    is refused: a chunk is relayed, saved and replayed as JSON, and must not break any of them later.
     """
-    if isinstance(raw, str):
+    if isinstance(raw, str) and not has_surrogates(raw):
         try:  # the common case in one pass (JSON parsing and validation in pydantic-core)
             return Chunk.model_validate_json(raw)
         except ValidationError:
             pass  # fall through to find out what exactly is wrong
+    data: Any
     if isinstance(raw, Mapping):
-        data: Any = raw
         text = _dump_for_display(raw)
+        data = raw
     else:
         if isinstance(raw, bytes):
             text = raw.decode("utf-8", errors="replace")
@@ -118,9 +123,14 @@ def parse_chunk(raw: str | bytes | Mapping[str, Any]) -> ParsedChunk:
         try:
             data = json.loads(text)
         except ValueError as exc:
-            return MalformedChunk(text, f"not JSON: {exc}")
+            return MalformedChunk(repair_text(text), f"not JSON: {exc}")
         if not isinstance(data, dict):
-            return MalformedChunk(text, f"not a JSON object but a {type(data).__name__}")
+            return MalformedChunk(repair_text(text), f"not a JSON object but a {type(data).__name__}")
+    try:
+        data = clean_json(data)
+    except NotJson as exc:
+        return MalformedChunk(text, f"not JSON: {exc}")
+    text = repair_text(text)
     try:
         return Chunk.model_validate(data)
     except ValidationError as exc:
@@ -140,10 +150,12 @@ def cancel_chunk(conversation_id: str) -> Chunk:
 
 
 def _dump_for_display(data: Mapping[str, Any]) -> str:
+    """The dict as text a person can read (valid Unicode), even when it is not JSON."""
     try:
-        return json.dumps(data, ensure_ascii=False, default=repr)
-    except (TypeError, ValueError):  # e.g. circular references
-        return repr(data)
+        text = json.dumps(data, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError, RecursionError):  # e.g. circular references
+        text = repr(data)
+    return repair_text(text)
 
 
 def _describe(exc: ValidationError) -> str:

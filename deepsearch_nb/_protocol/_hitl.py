@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .._errors import InvalidInputError
+from ._text import repair_text
 from ._values import HitlStage, InterruptFeedback
 
 __all__ = ["HitlAnswer", "HitlRequest", "Outline", "OutlineSection"]
@@ -104,6 +105,12 @@ class HitlAnswer(BaseModel):
     feedback: InterruptFeedback
     message: str = ""
 
+    @field_validator("message")
+    @classmethod
+    def _valid_unicode(cls, message: str) -> str:
+        """Answers are text entering the system: repaired like chunks (lone surrogates -> U+FFFD)."""
+        return repair_text(message)
+
     @classmethod
     def answer(cls, text: str) -> HitlAnswer:
         """Answer clarification questions (an empty text lets the agent go on without one)."""
@@ -138,6 +145,10 @@ class HitlAnswer(BaseModel):
         string starting with ``{`` replaces the outline; any other string answers a question, or, at
         outline review, is a revision comment (nobody types prose to mean "accept"). A dict is
         ``{"feedback": ..., "message": ...}``.
+
+        At outline review, text that starts with ``{`` or ``[`` is an outline someone wrote: if it is
+        not valid JSON it is refused with the JSON error and its position (an :class:`InvalidInputError`,
+        so the run stays paused), never taken as an "accept" that would lose the outline.
         """
         if isinstance(value, HitlAnswer):
             return value
@@ -148,6 +159,7 @@ class HitlAnswer(BaseModel):
                 raise InvalidInputError(f"Not a HITL answer: {value!r} ({exc.errors()[0]['msg']}).") from None
         if not isinstance(value, str):
             raise InvalidInputError(f"A scripted answer must be a string or a dict, not {type(value).__name__}.")
+        value = repair_text(value)
         stripped = value.strip()
         lowered = stripped.lower()
         if lowered in ("accept", "accepted"):
@@ -156,6 +168,16 @@ class HitlAnswer(BaseModel):
             return cls.cancel()
         if lowered.startswith("revise:"):
             return cls.revise(stripped[len("revise:") :].strip())
+        if stage == HitlStage.OUTLINE_REVIEW and stripped.startswith(("{", "[")):
+            try:
+                json.loads(stripped)
+            except json.JSONDecodeError as exc:
+                raise InvalidInputError(
+                    f"The outline you sent is not valid JSON: {exc.msg} at line {exc.lineno}, column "
+                    f"{exc.colno} (character {exc.pos}). Fix it and send it again (nothing was sent to the "
+                    "agent), or start a comment with 'revise:' to describe the change in words."
+                ) from None
+            return cls.replace_outline(stripped)
         if stripped.startswith("{"):
             try:
                 json.loads(stripped)

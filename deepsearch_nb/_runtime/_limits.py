@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .._agents._base import Agent, SupportsSecrets
 from .._errors import ConfigurationError, InvalidInputError
 from .._protocol import check_conversation_id, check_space_id, new_conversation_id
+from .._protocol._text import repair_text
 from .._secrets import secret_values
 from ._record import RunRecord
 
@@ -95,7 +96,7 @@ def new_record(
         secrets += [s for s in agent.secret_values() if isinstance(s, str)]
     return RunRecord(
         agent,
-        question=question,
+        question=repair_text(question),  # text entering the system: lone surrogates -> U+FFFD
         space_id=check_space_id(space_id),
         conversation_id=conversation,
         agent_config=config,
