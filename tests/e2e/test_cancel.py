@@ -26,9 +26,9 @@ run = deepsearch_nb.research(
 IDLE = """\
 import asyncio, time
 _t0 = time.monotonic()
-while not deepsearch_nb.default_manager().stats().is_idle and time.monotonic() - _t0 < 5:
+while not deepsearch_nb.stats().is_idle and time.monotonic() - _t0 < 5:
     await asyncio.sleep(0.05)
-print(deepsearch_nb.default_manager().stats().is_idle, run.state.value)
+print(deepsearch_nb.stats().is_idle, run.state.value)
 """
 CANCEL_WITHIN_MS = 1000.0
 QUIET_S = 1.0

@@ -15,7 +15,7 @@ def test_runs_a_cell_and_blocks_the_outside_world(lab: LabPage) -> None:
 
     assert lab.run_cell(index=0) == [{"output_type": "stream", "name": "stdout", "text": "1\n"}]
     assert lab.run_python("import sys; print(sys.executable)").endswith("/.venv/bin/python")
-    assert lab.run_python("import deepsearch_nb; print(deepsearch_nb.default_manager().stats().is_idle)") == "True"
+    assert lab.run_python("import deepsearch_nb; print(deepsearch_nb.stats().is_idle)") == "True"
 
     # The guard: a request to anything but 127.0.0.1 is aborted and recorded.
     failed = lab.page.evaluate(
