@@ -13,4 +13,5 @@ BENCHMARKS: dict[str, str] = {
     "runtime": "deepsearch_nb.bench._runtime",
     "local-agent": "deepsearch_nb.bench._local_agent",
     "stream": "deepsearch_nb.bench._stream",
+    "sdk": "deepsearch_nb.bench._sdk",
 }

@@ -84,8 +84,7 @@ class StubLLM:
     def start(self) -> StubLLM:
         if self._server is not None:
             return self
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
+        server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, name="deepsearch-nb stub LLM", daemon=True)
         self._thread.start()
@@ -202,6 +201,17 @@ class StubLLM:
             "choices": [{"index": 0, "message": message, "finish_reason": finish}],
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
         }
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (a cancelled request) is normal; anything else is printed as usual."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _sse(payload: dict[str, Any]) -> bytes:
