@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigurationError, RemoteAgentError
-from .._secrets import redact
+from .._secrets import redact, secret_values
 from ._base import AgentSpec, ChunkLike
 
 if TYPE_CHECKING:
@@ -106,11 +106,16 @@ class RemoteAgent:
             if not keep_open:
                 await response.aclose()
 
+    def secret_values(self) -> list[str]:
+        """Every key this agent sends: in ``request`` (``llm_config.api_key``, ...), in the client's headers
+        (``Authorization: Bearer T``: the value and ``T``) and in the server URL (a password, ``?token=``)."""
+        return secret_values({"request": self.request, "headers": dict(self._client.headers.items()), "url": self.url})
+
     def spec(self) -> AgentSpec:
         """Kind and config to rebuild this agent: the server's URL, the space and the request fields
         (secrets as ``"***"``)."""
         base_url = self.url[: -len(RUN_PATH)] if self.url.endswith(RUN_PATH) else self.url
-        config = {"url": base_url, "space_id": self.space_id, "request": redact(self.request)}
+        config = redact({"url": base_url, "space_id": self.space_id, "request": self.request})
         return {"kind": "remote", "config": config}
 
     async def cancel_tasks(self, conversation_id: str) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..._errors import ConfigurationError, InvalidInputError
-from ..._secrets import MASK
+from ..._secrets import redact, scrub_text, secret_values
 from .._base import AgentSpec
 from ._config import LocalSettings, parse_settings
 from ._corpus import Corpus, load_corpus
@@ -83,22 +83,29 @@ class LocalResearchAgent:
         self._llm = LlmWriter(llm) if llm is not None else None
         self._llm_config = dict(llm) if llm is not None else None  # for spec()
         self._pacing = float(pacing)
+        self._corpus: Corpus = load_corpus(corpus)  # first: it says what corpus accepts
         self._corpus_path = None if corpus is None else str(Path(corpus).expanduser().resolve())  # for spec()
-        self._corpus: Corpus = load_corpus(corpus)
         self._index = CorpusIndex(self._corpus)
         self._sessions: dict[str, Session] = {}
         self._running: dict[str, object] = {}  # conversation -> token of the run() iterating it
+
+    def secret_values(self) -> list[str]:
+        """The keys the LLM writer holds (``api_key``, an ``Authorization`` header and its bare token, a key
+        in the URL's query, the variable ``api_key_env`` names), for scrubbing errors, logs and reports."""
+        return secret_values(self._llm_config)
 
     def spec(self) -> AgentSpec:
         """Kind and config to rebuild this agent: the corpus (absolute; None for the demo corpus), the
         pacing, and the LLM writer's endpoint with its key as ``"***"`` (never the key)."""
         llm: dict[str, Any] | None = None
         if self._llm_config is not None:
-            llm = {
-                k: (MASK if k == "api_key" and v else v)
-                for k, v in self._llm_config.items()
-                if k != "transport" and isinstance(v, str | int | float | bool | type(None))
-            }
+            llm = redact(  # api_key, and a key in the URL's query (``?api_key=``) too
+                {
+                    k: v
+                    for k, v in self._llm_config.items()
+                    if k != "transport" and isinstance(v, str | int | float | bool | type(None))
+                }
+            )
         return {"kind": "local", "config": {"corpus": self._corpus_path, "pacing": self._pacing, "llm": llm}}
 
     @property
@@ -174,9 +181,11 @@ class LocalResearchAgent:
             async for chunk in rounds:
                 yield chunk
         except Exception as exc:  # the SDK's exception path: report it, end the run, drop the session
-            _log.exception("local agent failed on conversation %s", conversation_id)
+            # The error may echo the LLM key (an endpoint's 401 body): masked here, no traceback.
+            info = scrub_text(f"{type(exc).__name__}: {exc}", self.secret_values())
+            _log.warning("local agent failed on conversation %s: %s", conversation_id, info)
             commit(None)
-            for chunk in self._framework_error(emitter, f"{type(exc).__name__}: {exc}"):
+            for chunk in self._framework_error(emitter, info):
                 yield chunk
         finally:
             await rounds.aclose()

@@ -3,11 +3,17 @@
 The agent quotes sentences verbatim and cites the document they come from, so a document is reduced to
 what a reader sees (no markup, no headings) and split once, at load time. Files are read in path order so
 that document numbers, retrieval ties and therefore the report do not depend on the file system.
+
+A file with a text suffix is not always text (an image renamed ``.txt``, a database dump under
+``notes.md``): read as text it would put NUL and control characters into quoted sentences and the
+report. Such files are skipped with a warning that names them (``Corpus.skipped`` keeps the list).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +24,18 @@ from urllib.parse import quote
 from ..._errors import ConfigurationError
 from ._text import normalize_space, split_sentences
 
-__all__ = ["SUPPORTED_SUFFIXES", "Corpus", "Document", "demo_corpus_path", "load_corpus", "read_document"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "Corpus",
+    "Document",
+    "NotText",
+    "demo_corpus_path",
+    "load_corpus",
+    "read_document",
+    "read_text",
+]
+
+_log = logging.getLogger("deepsearch_nb.local_agent")
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 _MAX_BYTES = 20 * 1024 * 1024  # a larger file is almost certainly not a document meant for the corpus
@@ -27,6 +44,13 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|`)")
+# C0 controls and DEL other than tab, newline, carriage return and form feed: never in prose.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_MAX_CONTROL_SHARE = 0.01  # a text file may carry a stray control character; a binary one carries many
+
+
+class NotText(ValueError):
+    """A file that is not readable text (NUL bytes, not UTF-8, mostly control characters)."""
 
 
 def demo_corpus_path() -> Path:
@@ -56,6 +80,7 @@ class Corpus:
 
     root: Path
     documents: tuple[Document, ...]
+    skipped: tuple[tuple[str, str], ...] = ()  # (path, why) of files that were not readable text
 
     def __len__(self) -> int:
         return len(self.documents)
@@ -68,16 +93,28 @@ def load_corpus(path: str | Path | None) -> Corpus:
     """Read every supported document under ``path`` (the demo corpus for ``None``).
 
     Files and folders whose name starts with ``.`` or ``_`` are skipped, so a corpus can carry notes
-    about itself. PDF needs the optional ``pypdf``; without it PDFs are skipped.
+    about itself. PDF needs the optional ``pypdf``; without it PDFs are skipped. Files that are not
+    text are skipped with a warning naming them.
     """
+    if path is not None and not isinstance(path, str | os.PathLike):
+        raise ConfigurationError(
+            "corpus must be the path of a folder (or one file) of .md, .txt, .html or .pdf documents, as a "
+            f"str or pathlib.Path, or None for the shipped demo corpus; not {type(path).__name__}."
+        )
     root = demo_corpus_path() if path is None else Path(path).expanduser()
     if not root.exists():
         raise ConfigurationError(f"The corpus path {str(root)!r} does not exist; pass a folder of documents.")
     files = [root] if root.is_file() else sorted(_candidate_files(root), key=lambda p: p.as_posix())
     base = root.parent if root.is_file() else root
     documents: list[Document] = []
+    skipped: list[tuple[str, str]] = []
     for file in files:
-        parsed = read_document(file)
+        try:
+            parsed = read_document(file)
+        except NotText as exc:
+            skipped.append((str(file), str(exc)))
+            _log.warning("corpus: skipped %s: %s", file, exc)
+            continue
         if parsed is None:
             continue
         title, url, paragraphs = parsed
@@ -89,8 +126,11 @@ def load_corpus(path: str | Path | None) -> Corpus:
         documents.append(Document(len(documents), rel, title or _title_from_name(file), url, paragraphs, sentences))
     if not documents:
         kinds = ", ".join(SUPPORTED_SUFFIXES)
-        raise ConfigurationError(f"No readable documents in {str(root)!r}; the local agent reads {kinds} files.")
-    return Corpus(base, tuple(documents))
+        not_text = f" ({len(skipped)} skipped as not text)" if skipped else ""
+        raise ConfigurationError(
+            f"No readable documents in {str(root)!r}{not_text}; the local agent reads {kinds} files."
+        )
+    return Corpus(base, tuple(documents), tuple(skipped))
 
 
 def _candidate_files(root: Path) -> Iterator[Path]:
@@ -107,19 +147,37 @@ def _title_from_name(file: Path) -> str:
 
 
 def read_document(file: Path) -> tuple[str, str, tuple[str, ...]] | None:
-    """``(title, source url, paragraphs)`` of one file, or ``None`` when it cannot be read."""
+    """``(title, source url, paragraphs)`` of one file, or ``None`` when it cannot be read.
+
+    Raises :class:`NotText` for a file with a text suffix whose content is not text.
+    """
     suffix = file.suffix.lower()
     try:
         if file.stat().st_size > _MAX_BYTES:
             return None
         if suffix == ".pdf":
             return _read_pdf(file)
-        text = file.read_text(encoding="utf-8", errors="replace")
+        text = read_text(file.read_bytes())
     except OSError:
         return None
     if suffix in (".html", ".htm"):
         return _read_html(text)
     return _read_markdown(text) if suffix in (".md", ".markdown") else _read_plain(text)
+
+
+def read_text(data: bytes) -> str:
+    """``data`` as text: UTF-8 (a BOM allowed), without NUL bytes or more than a trace of control
+    characters; the stray ones left become spaces. Raises :class:`NotText` saying why not."""
+    if b"\x00" in data:
+        raise NotText("it holds NUL bytes, so it is binary, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NotText(f"it is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8") from None
+    controls = len(_CONTROL.findall(text))
+    if controls > max(4, _MAX_CONTROL_SHARE * len(text)):
+        raise NotText(f"{controls} of its {len(text)} characters are control characters, so it is not text")
+    return _CONTROL.sub(" ", text) if controls else text
 
 
 def _read_markdown(text: str) -> tuple[str, str, tuple[str, ...]]:
@@ -277,7 +335,7 @@ def _read_pdf(file: Path) -> tuple[str, str, tuple[str, ...]] | None:
 
     try:
         reader = pypdf.PdfReader(str(file))
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = [_CONTROL.sub(" ", page.extract_text() or "") for page in reader.pages]
         meta_title = str(reader.metadata.get("/Title") or "") if reader.metadata else ""
     except Exception:  # pypdf raises many types for damaged files; a bad PDF must not stop the corpus
         return None

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from ..._errors import AgentError, ConfigurationError
+from ..._secrets import scrub_logger
 
 __all__ = ["LlmWriter", "section_messages"]
 
@@ -39,9 +42,11 @@ def section_messages(
 class LlmWriter:
     """Streams chat completions from ``{base_url}/chat/completions`` (``stream: true``, SSE).
 
-    ``config``: ``base_url`` (e.g. ``http://127.0.0.1:8000/v1``), ``model``, optional ``api_key``,
-    ``temperature`` (default 0.2), ``timeout`` seconds (default 120) and ``transport`` (an ``httpx``
-    transport, for tests or proxies).
+    ``config``: ``base_url`` (e.g. ``http://127.0.0.1:8000/v1``), ``model``, optional ``api_key`` (or
+    ``api_key_env``, the environment variable holding it, so the key need not be typed into a
+    notebook), ``headers`` (extra HTTP headers, e.g. a gateway's), ``temperature`` (default 0.2),
+    ``timeout`` seconds (default 120) and ``transport`` (an ``httpx`` transport, for tests or proxies).
+    Every key these hold is a secret of the agent (``LocalResearchAgent.secret_values``).
     """
 
     def __init__(self, config: Mapping[str, Any]) -> None:
@@ -58,9 +63,21 @@ class LlmWriter:
         api_key = config.get("api_key") or ""
         if not isinstance(api_key, str):
             raise ConfigurationError("llm['api_key'] must be a string.")
-        self._url = base_url.rstrip("/") + "/chat/completions"
+        key_env = config.get("api_key_env")
+        if not api_key and key_env is not None:
+            if not isinstance(key_env, str) or not os.environ.get(key_env):
+                raise ConfigurationError(f"llm['api_key_env'] names {key_env!r}, which is not set: set it first.")
+            api_key = os.environ[key_env]
+        headers = config.get("headers") or {}
+        if not isinstance(headers, Mapping) or not all(isinstance(v, str) for v in headers.values()):
+            raise ConfigurationError("llm['headers'] must be a dict of header names to text values.")
+        parts = urlsplit(base_url)  # a query (``?api_key=...``, ``?api-version=...``) stays after the path
+        self._url = urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/chat/completions"))
+        scrub_logger("httpx")  # httpx logs each request's URL, which may carry that key
         self._model = model
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._headers = {str(k): v for k, v in headers.items()}
+        if api_key:
+            self._headers["Authorization"] = f"Bearer {api_key}"
         self._temperature = float(config.get("temperature", 0.2))
         self._timeout = float(config.get("timeout", 120.0))
         self._transport = config.get("transport")
