@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jupyter_client import KernelManager
+from jupyter_client.manager import KernelManager
 
 REPO = Path(__file__).resolve().parents[2]
 IPYKERNEL6_DIR = REPO / ".venv" / "ipykernel6"
@@ -36,7 +36,9 @@ class KernelSession:
             env["PYTHONPATH"] = str(ipykernel_path)
         env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
         self.manager = KernelManager(kernel_name="python3")
-        self.manager.kernel_spec.argv[0] = sys.executable
+        spec = self.manager.kernel_spec
+        assert spec is not None, "no python3 kernel spec: is ipykernel installed in the venv?"
+        spec.argv[0] = sys.executable
         self.manager.start_kernel(env=env, cwd=str(REPO))
         self.client = self.manager.client()
         self.client.start_channels()

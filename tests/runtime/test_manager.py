@@ -127,7 +127,13 @@ async def test_cancel_while_streaming(manager: RunManager) -> None:
     agent = ScriptedAgent([*tokens("sub_reporter", ["a ", "b "]), WaitFor(gate), *tokens("sub_reporter", ["late"])])
     seen: list[str] = []
     run = manager.start(agent, "q")
-    run.subscribe(lambda e: (seen.append(e.chunk.content), reached.set()) if isinstance(e, ChunkReceived) else None)
+
+    def on_event(event: RunEvent) -> None:
+        if isinstance(event, ChunkReceived):
+            seen.append(event.chunk.content)
+            reached.set()
+
+    run.subscribe(on_event)
     await reached.wait()
     assert run.cancel() is CancelOutcome.CANCELLING
     gate.set()  # even if the agent could go on, nothing more is taken
@@ -338,7 +344,11 @@ async def test_cancel_and_submit_from_another_thread(manager: RunManager) -> Non
 
     def click(action: str) -> None:
         try:
-            outcome.append(run.submit("Europe") if action == "submit" else run.cancel())
+            if action == "submit":
+                run.submit("Europe")
+                outcome.append(None)
+            else:
+                outcome.append(run.cancel())
         except Exception as exc:  # pragma: no cover - shown in the assertion
             outcome.append(exc)
 

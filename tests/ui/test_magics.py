@@ -87,7 +87,7 @@ def test_bad_agent_config_is_one_line(tmp_path: Path) -> None:
 
 
 def test_wait_cells_are_awaited_and_others_untouched() -> None:
-    manager = TransformerManager()
+    manager = TransformerManager()  # type: ignore[no-untyped-call]
 
     def transformed(cell: str) -> str:
         code = manager.transform_cell(cell)
@@ -113,7 +113,7 @@ async def test_await_run_gives_the_handle_back() -> None:
     handle = Handle()
     awaitable = _AwaitRun(handle)
     assert await awaitable is handle
-    assert awaitable._ipython_display_() is None
+    awaitable._ipython_display_()  # shows nothing (and raises nothing)
 
 
 def test_load_ipython_extension_registers_once() -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from deepsearch_nb import REPORT_MIME, RunState
 from deepsearch_nb._ui._panel import ResearchPanel
-from deepsearch_nb.agents import Chunk, HitlStage
+from deepsearch_nb.agents import Chunk, HitlStage, ProgressUpdate
 from deepsearch_nb.runtime import ChunkReceived, RunManager
 from deepsearch_nb.testing import (
     CommRecorder,
@@ -192,7 +192,7 @@ async def test_a_click_on_another_thread_is_handed_to_the_loop(recorder: CommRec
         seen.append(threading.get_ident())
         original(*args)
 
-    manager.submit_run = spy  # type: ignore[method-assign]
+    manager.submit_run = spy  # type: ignore[method-assign,assignment]
 
     def browser() -> None:
         recorder.type_text(panel.hitl.input, "Asia")
@@ -219,7 +219,7 @@ async def test_cancel_ignores_late_chunks_and_ends_cancelled(recorder: CommRecor
     text_at_click = dict(panel.stream.text)
     # A chunk that arrives after the click (the runtime is still stopping) is not shown.
     late = Chunk(agent="sub_reporter", event="message", content="LATE", section_idx="1")
-    panel._on_event(ChunkReceived(run, late))
+    panel._on_event(ChunkReceived(late, ProgressUpdate()))
     assert panel.stream.text == text_at_click
     await run.wait()
     await asyncio.sleep(0.05)
