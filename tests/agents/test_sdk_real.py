@@ -120,3 +120,39 @@ async def test_cancel_right_at_a_pause_releases_every_store(
     assert agent.sdk_sessions(run.conversation_id) == []
     assert llm.started_after(cancelled_at) == []
     assert other_tasks() == []
+
+
+async def test_the_sdk_researches_the_analysts_own_documents(
+    manager: RunManager, llm: StubLLM, key: str, tmp_path: Path
+) -> None:
+    """Finding 7: ``corpus=`` is the SDK's search engine; the report cites those files and nothing else."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "tariffs.md").write_text(
+        "# Storage tariffs in Ruritania\n\nRuritania pays batteries a capacity tariff of 40 crowns per kilowatt-year. "
+        "The tariff covers costs and economics of storage for ten years.\n"
+    )
+    (docs / "fires.md").write_text(
+        "# Battery fires in Ruritania\n\nRuritania requires safety and operations plans for every battery site. "
+        "Fire crews train with each operator twice a year.\n"
+    )
+    agent = make_agent(llm, corpus=docs, human_in_the_loop=False, outline_interaction=False)
+    run = manager.start(agent, "What should a Ruritanian utility know about storage?")
+    await run.wait(120)
+    assert run.state is RunState.COMPLETED, run.error
+    sources = {(s.title, s.url) for s in run.progress.sources}
+    assert sources and sources <= {
+        ("Storage tariffs in Ruritania", "tariffs.md"),
+        ("Battery fires in Ruritania", "fires.md"),
+    }
+    assert run.result is not None and "Ruritania" in run.result.response_content
+
+
+async def test_the_corpus_search_engine_answers_like_a_web_engine() -> None:
+    from deepsearch_nb._agents._sdk._search import CorpusSearch, register_corpus
+
+    engine = CorpusSearch(extension={"corpus_key": register_corpus(None)}, max_web_search_results=3)
+    hits = await engine.aresults("lithium iron phosphate battery fire safety")
+    assert 1 <= len(hits) <= 3 and hits[0]["score"] == 1.0
+    assert all(set(h) == {"title", "url", "content", "score"} and h["content"] for h in hits)
+    assert await engine.aresults("zzzz qqqq") == []

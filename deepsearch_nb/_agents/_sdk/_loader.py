@@ -13,6 +13,9 @@ Why each part:
 * **Model clients** are cached process-wide by the SDK and bound to the event loop that created them; a
   second ``asyncio.run`` then fails every LLM call with "Event loop is closed", silently (the intent step
   falls back to "no clarification"). :meth:`Sdk.bind_loop` drops the cached clients when the loop changes.
+* **A cancel between the SDK's check and its request**: every cached client gets an httpx request hook
+  that checks the SDK's cancel event again right before a request is sent (:class:`_CancelAwareClients`).
+* **Warnings.** The SDK's tracer makes pydantic warn on every resumed round; that one message is ignored.
 * **Stores.** The in-memory checkpointer keeps a conversation in five places; :meth:`Sdk.sessions` names
   those still holding it, :meth:`Sdk.release` empties them all.
 """
@@ -26,6 +29,7 @@ import logging
 import logging.handlers
 import os
 import threading
+import warnings
 import weakref
 from collections.abc import AsyncGenerator
 from pathlib import Path
@@ -61,6 +65,9 @@ def _prepare_process() -> tuple[Path, threading.Thread]:
         if _LOG_DIR is None:
             _LOG_DIR = sdk_log_dir()
             _quiet_logging(_LOG_DIR)
+            # The SDK's tracer dumps a model holding an InteractiveInput where it declares a dict: pydantic
+            # warns on every resumed round, into the cell output. Only that message is silenced.
+            warnings.filterwarnings("ignore", message="Pydantic serializer warnings", category=UserWarning)
         if _TEAMS is None:
             _TEAMS = threading.Thread(target=_import_teams, name="deepsearch-nb sdk warm-up", daemon=True)
         return _LOG_DIR, _TEAMS
@@ -119,6 +126,7 @@ class Sdk:
         with _LOCK:
             if not self._teams.is_alive() and self._teams.ident is None:
                 self._teams.start()  # after the SDK's import, so the two imports never interleave
+            _guard_requests(self._model_clients, self.cancel_context)
 
     # --- event loops (finding 2) -------------------------------------------------------------------
 
@@ -178,6 +186,42 @@ class Sdk:
         pop_usage = getattr(self._llm_utils, "pop_workflow_llm_usage", None)
         if callable(pop_usage):
             pop_usage(conversation_id)
+
+
+class _CancelAwareClients(dict[Any, Any]):
+    """The SDK's model-client cache, adding to every client it is given a last cancel check.
+
+    The SDK checks its cancel event when an LLM call starts, then builds and sends the request; a cancel
+    that lands in between (a click, another section running in parallel) still sends it. An httpx
+    request hook runs right before the request goes out, in the SDK task's context, so it sees the same
+    event and refuses to send (``CancelledError``, as the SDK's own check raises).
+    """
+
+    cancel_context: Any = None
+
+    def __setitem__(self, key: Any, client: Any) -> None:
+        hooks = getattr(getattr(client, "_client", None), "event_hooks", None)
+        if isinstance(hooks, dict) and isinstance(hooks.get("request"), list):
+            hooks["request"].append(self._refuse_when_cancelled)
+        super().__setitem__(key, client)
+
+    async def _refuse_when_cancelled(self, request: Any) -> None:
+        event = self.cancel_context.get(None) if self.cancel_context is not None else None
+        if event is not None and event.is_set():
+            raise asyncio.CancelledError("cancelled")
+
+
+def _guard_requests(clients: Any, cancel_context: Any) -> None:
+    """Install :class:`_CancelAwareClients` as the SDK's client cache (once per process)."""
+    owner = getattr(clients, "OpenAIModelClient", None)
+    cache = getattr(owner, "_client_cache", None)
+    if owner is None or not isinstance(cache, dict) or isinstance(cache, _CancelAwareClients):
+        return
+    guarded = _CancelAwareClients()
+    guarded.cancel_context = cancel_context
+    for key, client in cache.items():
+        guarded[key] = client
+    owner._client_cache = guarded
 
 
 _WATCHED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = weakref.WeakKeyDictionary()
