@@ -8,9 +8,12 @@ without times or ids so that nbval comparisons of a re-run notebook stay stable.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from markdown_it import MarkdownIt
 
 from ._render_view import (
     _FEEDBACK,
@@ -41,16 +44,30 @@ from ._render_view import (
 _RAW = re.compile(
     r"(?P<autolink><(?:https?://|mailto:)[^\s<>\"'`\\\x00-\x1f\x7f]*>)|(?P<lt><(?=[A-Za-z/!?]))|(?P<amp>&(?=[#A-Za-z]))"
 )
+# A link destination: after "](" (inline link) or after a reference definition's "[label]:", which may sit
+# inside any nesting of quote and list containers ("- > [r]:", "1. - [r]:", "> 1. > [r]:") and may put
+# its destination on the next line (behind the containers' continuation: spaces and ">").
+_CONTAINERS = r"(?:[ \t>]|[-*+][ \t]|\d{1,9}[.)][ \t])*"
 _LINK_TARGET = re.compile(
-    r"(?P<pre>\]\(\s*|^[ \t>]*(?:[-*+][ \t]+|\d{1,9}[.)][ \t]+)?\[[^\]\n]*\]:[ \t]*\n?[ \t>]*)"
+    rf"(?P<pre>\]\(\s*|^{_CONTAINERS}\[(?:[^\[\]\\]|\\.){{0,999}}\]:[ \t]*\n?[ \t>]*)"
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)(?P<colon>\\?:)",
     re.MULTILINE,
 )
+# The check behind the pattern: a parser that accepts every URL, as the least careful viewer does.
+_PERMISSIVE = MarkdownIt("commonmark", {"html": False})
+_PERMISSIVE.validateLink = lambda url: True  # type: ignore[method-assign]
+_SAFE_SCHEMES = ("http", "https", "mailto")
+_URL_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 _IMAGE = re.compile(r"(?<!\\)!\[")
 
 
 def _neutralise(text: str) -> str:
-    """Agent Markdown kept as Markdown, but without raw HTML, entities or script links."""
+    """Agent Markdown kept as Markdown, but without raw HTML, entities or script links.
+
+    The pattern defangs every destination it finds; a parse that accepts every URL then checks the result
+    (markdown-it knows the containers a pattern may miss). Should a script link survive, every bracket of
+    the text is escaped: no link is left at all, and the text still reads.
+    """
 
     def escape(match: re.Match[str]) -> str:
         autolink = match.group("autolink")
@@ -60,12 +77,35 @@ def _neutralise(text: str) -> str:
         return "&lt;" if match.group("lt") else "&amp;"
 
     def defang(match: re.Match[str]) -> str:
-        if match.group("scheme").lower() in ("http", "https", "mailto"):
+        if match.group("scheme").lower() in _SAFE_SCHEMES:
             return match.group(0)
         return f"{match.group('pre')}{match.group('scheme')}%3A"
 
     # An image would be fetched by every viewer of the notebook (a tracking pixel): keep it as a link.
-    return _IMAGE.sub(r"\\![", _LINK_TARGET.sub(defang, _RAW.sub(escape, text)))
+    out = _IMAGE.sub(r"\\![", _LINK_TARGET.sub(defang, _RAW.sub(escape, text)))
+    if ("[" in out or "]" in out) and _has_script_link(out):
+        out = re.sub(r"(?<!\\)([\[\]])", r"\\\1", out)
+    return out
+
+
+def _has_script_link(markdown: str) -> bool:
+    """Whether a viewer that accepts every URL would make a link (inline, reference or image) whose
+    destination has another scheme than http, https or mailto."""
+    env: dict[str, Any] = {}
+    tokens = _PERMISSIVE.parse(markdown, env)
+    urls = [str(ref.get("href", "")) for ref in env.get("references", {}).values() if isinstance(ref, Mapping)]
+    for token in tokens:
+        for child in token.children or ():
+            for name in ("href", "src"):
+                value = child.attrGet(name)
+                if isinstance(value, str):
+                    urls.append(value)
+    for url in urls:
+        squeezed = re.sub(r"[\x00-\x20]", "", html.unescape(url)).lower()
+        match = _URL_SCHEME.match(squeezed)
+        if match is not None and match.group(1) not in _SAFE_SCHEMES:
+            return True
+    return False
 
 
 def _md_block(text: str, view: _View | None = None) -> str:

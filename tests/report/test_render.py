@@ -302,6 +302,14 @@ VECTORS = {
     "md_js_numeric_colon": "[click](javascript&#58;alert(1))",
     "md_js_escaped_colon": "[click](javascript\\:alert(1))",
     "md_js_reference": "[click][r]\n\n[r]: javascript:alert(1)",
+    # Issue 9, finding 10: reference definitions nested in list and quote containers.
+    "md_ref_list_quote": "[click][r]\n\n- > [r]: javascript:alert(1)",
+    "md_ref_ordered_list": "[click][r]\n\n1. - [r]: javascript:alert(1)",
+    "md_ref_quote_ordered_quote": "[click][r]\n\n> 1. > [r]: javascript:alert(1)",
+    "md_ref_list_list": "[click][r]\n\n- - [r]: javascript:alert(1)",
+    "md_ref_deep_next_line": "[click][r]\n\n> - 1) + > [r]:\n>   JaVaScRiPt:alert(1)",
+    "md_ref_escaped_label": "[a\\]b]\n\n* > [a\\]b]: vbscript:msgbox(1)",
+    "md_ref_list_continuation": "[click][r]\n\n- item\n\n  > [r]: javascript:alert(1)",
     "md_data_link": "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
     "md_data_image": "![pic](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)",
     "md_vbscript": "[click](vbscript:msgbox(1))",
@@ -419,3 +427,56 @@ def test_markdown_fallback_keeps_remote_images_as_links_not_images() -> None:
     rendered = MarkdownIt("commonmark").render(report_markdown(doc))
     assert "<img" not in rendered
     assert '<a href="https://evil.example/p.gif">tracker</a>' in rendered
+
+
+NESTED_REFERENCES = [
+    "- > [r]: javascript:alert(1)",
+    "1. - [r]: javascript:alert(1)",
+    "> 1. > [r]: javascript:alert(1)",
+    "- - [r]: javascript:alert(1)",
+    "* 2) > - [r]:\n      javascript:alert(1)",
+    "> > > - + [r]: data:text/html,<script>alert(1)</script>",
+]
+
+
+@pytest.mark.parametrize("definition", NESTED_REFERENCES)
+def test_finding10_nested_reference_definitions_are_defanged_in_every_fallback_and_the_saved_md(
+    definition: str, tmp_path: Path
+) -> None:
+    from deepsearch_nb import Report
+
+    doc = json.loads((DATA / "completed.json").read_text(encoding="utf-8"))
+    doc["report_markdown"] += f"\n\nSee [the link][r].\n\n{definition}\n"
+    for where in ("report_markdown", "hitl.0.message", "hitl.0.questions"):
+        changed = copy.deepcopy(doc)
+        if where != "report_markdown":
+            _set(where)(changed, f"See [the link][r].\n\n{definition}")
+        report = Report.from_document(changed)
+        bundle = report._repr_mimebundle_()
+        saved = report.save(tmp_path / "r.md").read_text(encoding="utf-8")
+        for text in (bundle["text/markdown"], saved):
+            rendered = permissive(text)
+            assert_inert(rendered, own_style=False)
+            assert "the link" in soup(rendered).get_text()  # the text stays, only the link is dead
+        assert_inert(bundle["text/html"], own_style=True)
+
+
+def test_finding10_safe_nested_reference_links_still_work() -> None:
+    doc = json.loads((DATA / "completed.json").read_text(encoding="utf-8"))
+    doc["report_markdown"] += "\n\nSee [the link][r].\n\n- > [r]: https://example.org/ok\n"
+    assert links(permissive(report_markdown(doc))).get("the link") == "https://example.org/ok"
+
+
+def test_finding10_a_script_link_the_pattern_misses_is_still_caught_by_the_parse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from deepsearch_nb._report import _render_markdown
+
+    monkeypatch.setattr(_render_markdown, "_LINK_TARGET", re.compile(r"(?!)(?P<pre>)(?P<scheme>)"))
+    doc = json.loads((DATA / "completed.json").read_text(encoding="utf-8"))
+    doc["report_markdown"] += (
+        "\n\nSee [the link][r] and [inline](javascript:alert(2)).\n\n- - [r]: javascript:alert(1)\n"
+    )
+    rendered = permissive(report_markdown(doc))
+    assert_inert(rendered, own_style=False)
+    assert "the link" in soup(rendered).get_text()
