@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..._errors import AgentError, ConfigurationError
-from ..._secrets import scrub_logger
+from ..._secrets import scrub_logger, scrub_text, secret_values
 
 __all__ = ["LlmWriter", "section_messages"]
 
@@ -56,7 +56,8 @@ class LlmWriter:
         model = config.get("model")
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ConfigurationError(
-                f"llm['base_url'] must be an http(s) URL such as 'http://127.0.0.1:8000/v1', not {base_url!r}."
+                "llm['base_url'] must be an http(s) URL such as 'http://127.0.0.1:8000/v1', not "
+                f"{scrub_text(repr(base_url), secret_values(config))}."  # a URL may carry ?api_key=
             )
         if not isinstance(model, str) or not model:
             raise ConfigurationError("llm['model'] must name the model to use.")
@@ -73,6 +74,8 @@ class LlmWriter:
             raise ConfigurationError("llm['headers'] must be a dict of header names to text values.")
         parts = urlsplit(base_url)  # a query (``?api_key=...``, ``?api-version=...``) stays after the path
         self._url = urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/chat/completions"))
+        # What an endpoint may echo back in an error (its 401 body quoting the key or the headers).
+        self._secrets = secret_values({"api_key": api_key, "headers": headers, "base_url": base_url})
         scrub_logger("httpx")  # httpx logs each request's URL, which may carry that key
         self._model = model
         self._headers = {str(k): v for k, v in headers.items()}
@@ -83,7 +86,11 @@ class LlmWriter:
         self._transport = config.get("transport")
 
     def __repr__(self) -> str:  # never show the key
-        return f"LlmWriter(url={self._url!r}, model={self._model!r})"
+        return f"LlmWriter(url={self._scrub(repr(self._url))}, model={self._model!r})"
+
+    def _scrub(self, text: str) -> str:
+        """``text`` without the keys this writer sends: errors are where an endpoint echoes them."""
+        return scrub_text(text, self._secrets)
 
     async def stream(self, messages: list[dict[str, str]]) -> AsyncIterator[str]:
         """The text deltas of one completion; raises :class:`AgentError` saying what went wrong."""
@@ -97,7 +104,9 @@ class LlmWriter:
             ):
                 if response.status_code != 200:
                     detail = (await response.aread()).decode("utf-8", errors="replace")[:300]
-                    raise AgentError(f"The LLM at {self._url} answered HTTP {response.status_code}: {detail}")
+                    raise AgentError(
+                        self._scrub(f"The LLM at {self._url} answered HTTP {response.status_code}: {detail}")
+                    )
                 async for line in response.aiter_lines():
                     if not line.startswith("data:"):
                         continue
@@ -108,7 +117,7 @@ class LlmWriter:
                     if delta:
                         yield delta
         except httpx.HTTPError as exc:
-            raise AgentError(f"The LLM at {self._url} could not be reached: {exc!r}") from exc
+            raise AgentError(self._scrub(f"The LLM at {self._url} could not be reached: {exc!r}")) from exc
 
 
 def _delta(data: str) -> str:
