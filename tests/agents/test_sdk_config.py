@@ -113,7 +113,14 @@ def test_make_agent_builds_each_kind_and_says_what_is_missing(tmp_path: Path) ->
 def test_the_local_and_remote_agents_describe_themselves(tmp_path: Path) -> None:
     (tmp_path / "a.md").write_text("# A\n\nGrid batteries store energy for hours at a time.\n")
     local = LocalResearchAgent(tmp_path, pacing=0.01)
-    assert local.spec() == {"kind": "local", "config": {"corpus": str(tmp_path.resolve()), "pacing": 0.01, "llm": None}}
+    fingerprint = local.spec()["config"].pop("corpus_fingerprint")
+    assert set(fingerprint["documents"]) == {"a.md"} and len(fingerprint["sha256"]) == 64
+    assert local.spec()["config"] == {
+        "corpus": str(tmp_path.resolve()),
+        "corpus_fingerprint": fingerprint,
+        "pacing": 0.01,
+        "llm": None,
+    }
     again = agent_from_spec(local.spec())
     assert isinstance(again, LocalResearchAgent) and again.spec() == local.spec()
     assert LocalResearchAgent().spec()["config"]["corpus"] is None  # the demo corpus, wherever it is installed

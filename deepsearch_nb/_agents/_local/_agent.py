@@ -13,6 +13,7 @@ conversation at its previous question (see ``_session``).
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -28,6 +29,7 @@ from .._base import AgentSpec
 from ._config import LocalSettings, parse_settings
 from ._corpus import Corpus, load_corpus
 from ._emit import Emitter
+from ._fingerprint import corpus_fingerprint
 from ._flow import ALL_END, RoundRunner
 from ._index import CorpusIndex
 from ._llm import LlmWriter
@@ -86,6 +88,7 @@ class LocalResearchAgent:
         self._corpus: Corpus = load_corpus(corpus)  # first: it says what corpus accepts
         self._corpus_path = None if corpus is None else str(Path(corpus).expanduser().resolve())  # for spec()
         self._index = CorpusIndex(self._corpus)
+        self._fingerprint = corpus_fingerprint(self._corpus)  # of the files as read, not as they are later
         self._sessions: dict[str, Session] = {}
         self._running: dict[str, object] = {}  # conversation -> token of the run() iterating it
 
@@ -95,8 +98,9 @@ class LocalResearchAgent:
         return secret_values(self._llm_config)
 
     def spec(self) -> AgentSpec:
-        """Kind and config to rebuild this agent: the corpus (absolute; None for the demo corpus), the
-        pacing, and the LLM writer's endpoint with its key as ``"***"`` (never the key)."""
+        """Kind and config to rebuild this agent: the corpus (absolute; None for the demo corpus) and its
+        fingerprint (so a rebuild can tell that the files changed), the pacing, and the LLM writer's
+        endpoint with its key as ``"***"`` (never the key)."""
         llm: dict[str, Any] | None = None
         if self._llm_config is not None:
             llm = redact(  # api_key, and a key in the URL's query (``?api_key=``) too
@@ -106,7 +110,13 @@ class LocalResearchAgent:
                     if k != "transport" and isinstance(v, str | int | float | bool | type(None))
                 }
             )
-        return {"kind": "local", "config": {"corpus": self._corpus_path, "pacing": self._pacing, "llm": llm}}
+        config = {
+            "corpus": self._corpus_path,
+            "corpus_fingerprint": copy.deepcopy(self._fingerprint),
+            "pacing": self._pacing,
+            "llm": llm,
+        }
+        return {"kind": "local", "config": config}
 
     @property
     def corpus(self) -> Corpus:
