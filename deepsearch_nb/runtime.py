@@ -29,6 +29,7 @@ from ._runtime._run import Run
 from ._runtime._session import AnswerTimeout, Asker, Session, drive
 from ._runtime._state import CancelOutcome, RunState
 from ._runtime._sync import run_sync
+from ._runtime._transcript import Transcript, TranscriptWriter, read_transcript
 
 __all__ = [
     "CANCEL_CHANNEL",
@@ -57,8 +58,11 @@ __all__ = [
     "ScriptedAnswers",
     "Session",
     "StateChanged",
+    "Transcript",
+    "TranscriptWriter",
     "default_manager",
     "drive",
+    "read_transcript",
     "run_sync",
 ]
 
