@@ -39,6 +39,7 @@ from .runtime import (
     RunState,
     Session,
 )
+from .server._serve import add_arguments as add_serve_arguments
 
 __all__ = ["main"]
 
@@ -309,12 +310,18 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--no-hitl", action="store_true", help="no clarification and no outline review")
         sub.add_argument("--stream", action="store_true", help="print the report text as it is written")
         sub.add_argument("--transcript", help="also write the chunk stream as JSON lines (replayable)")
+    serve = commands.add_parser("serve", help="serve the run API to a team (the server extra; Redis for workers)")
+    add_serve_arguments(serve)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "serve":
+            from .server._serve import serve
+
+            return serve(args)
         return _run(args)
     except DeepSearchError as exc:
         print(f"deepsearch-nb: {exc}", file=sys.stderr)

@@ -36,6 +36,7 @@ def make_agent(
     search: str | None = None,
     search_api_key_env: str | None = None,
     url: str | None = None,
+    token_env: str | None = None,
     human_in_the_loop: bool = True,
     outline_interaction: bool = True,
     agent_config: Mapping[str, Any] | None = None,
@@ -43,7 +44,8 @@ def make_agent(
     """An agent of ``kind``: ``"local"`` (offline, ``corpus``/``pacing``, optional LLM writer), ``"sdk"``
     (the openJiuwen SDK: ``llm_base_url``, ``llm_model``, key from ``llm_api_key_env`` (default
     ``OPENAI_API_KEY``), search over ``corpus`` or ``search=`` a web engine) or ``"remote"`` (a
-    DeepSearch server at ``url``)."""
+    DeepSearch server at ``url``, with the bearer token from the variable ``token_env``; by default
+    ``DEEPSEARCH_NB_TOKEN`` when it is set)."""
     if kind == "local":
         from ._local import LocalResearchAgent
 
@@ -73,8 +75,25 @@ def make_agent(
             raise ConfigurationError("The remote agent needs the DeepSearch server's URL (--url or url=).")
         from ._remote import RemoteAgent
 
-        return RemoteAgent(url, request=agent_config)
+        return RemoteAgent(url, request=agent_config, **_remote_token(token_env))
     raise ConfigurationError(f"Unknown agent kind {kind!r}: use one of {', '.join(AGENT_KINDS)}.")
+
+
+TOKEN_ENV = "DEEPSEARCH_NB_TOKEN"
+
+
+def _remote_token(token_env: str | None, *, required: bool = False) -> dict[str, Any]:
+    """``token=``/``token_env=`` for a RemoteAgent: read from the named variable (which must be set), or from
+    ``DEEPSEARCH_NB_TOKEN`` when that is set and none is named."""
+    import os
+
+    name = token_env or TOKEN_ENV
+    token = os.environ.get(name)
+    if not token:
+        if token_env or required:
+            raise ConfigurationError(f"The server's token is read from {name}, which is not set: set it first.")
+        return {}
+    return {"token": token, "token_env": name}
 
 
 def _local_llm(base_url: str | None, model: str | None, key_env: str | None) -> dict[str, Any] | None:
@@ -128,7 +147,9 @@ def agent_from_spec(spec: AgentSpec | Mapping[str, Any], **overrides: Any) -> Ag
         if not config.get("url"):
             raise ConfigurationError("The report's remote agent has no 'url'; pass reproduce(report, agent=...).")
         space_id = str(config.get("space_id") or "default")
-        return RemoteAgent(str(config["url"]), space_id=space_id, request=without_masked(config.get("request") or {}))
+        token = _remote_token(config.get("token_env"), required=bool(config.get("token_env")))
+        request = without_masked(config.get("request") or {})
+        return RemoteAgent(str(config["url"]), space_id=space_id, request=request, **token)
     return _sdk_from_spec(config)
 
 

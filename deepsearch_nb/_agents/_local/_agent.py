@@ -2,9 +2,10 @@
 
 It behaves like openJiuwen's ``DeepresearchAgent`` as seen from a client: the same ``run`` signature,
 the same parameter checks raised before the first chunk, the same chunk grammar and HITL stops, the
-same error / ``ALL END`` behaviour, and per-conversation state kept in the instance (the SDK keeps it
-in its in-memory checkpointer) and released on ``ALL END``, on the error path and by
-:meth:`cleanup_session`. It needs no network: retrieval is BM25 over the corpus, writing is extractive.
+same error / ``ALL END`` behaviour, and per-conversation state kept in a session store (the SDK keeps it
+in its checkpointer): in the instance by default, or one several server workers share (``sessions=``),
+and released on ``ALL END``, on the error path and by :meth:`cleanup_session`. It needs no network:
+retrieval is BM25 over the corpus, writing is extractive.
 
 Where the SDK fails and this agent does better: an invalid ``revise_outline`` gets an ``error`` chunk and
 the same outline question again instead of ending the run; a round that is cancelled leaves the
@@ -33,7 +34,7 @@ from ._fingerprint import corpus_fingerprint
 from ._flow import ALL_END, RoundRunner
 from ._index import CorpusIndex
 from ._llm import LlmWriter
-from ._session import Session
+from ._session import MemorySessionStore, Session, SessionStore
 
 __all__ = ["LocalResearchAgent"]
 
@@ -74,11 +75,18 @@ class LocalResearchAgent:
     conversation). ``llm``: an OpenAI-compatible endpoint (``{"base_url", "model", "api_key"}``, see
     ``_llm.LlmWriter``) that writes each section from the sentences the extractive writer chose; off by
     default, and the only part that needs a network (and ``httpx``).
+    ``sessions``: where paused conversations are kept between rounds (:class:`SessionStore`; default: in
+    this instance), so that a server worker other than the one that paused a conversation can resume it.
     The corpus is read and indexed here, so a bad path fails at construction.
     """
 
     def __init__(
-        self, corpus: str | Path | None = None, *, pacing: float = 0.0, llm: Mapping[str, Any] | None = None
+        self,
+        corpus: str | Path | None = None,
+        *,
+        pacing: float = 0.0,
+        llm: Mapping[str, Any] | None = None,
+        sessions: SessionStore | None = None,
     ) -> None:
         if isinstance(pacing, bool) or not isinstance(pacing, int | float) or not math.isfinite(pacing) or pacing < 0:
             raise ConfigurationError(f"pacing must be a number of seconds >= 0, not {pacing!r}.")
@@ -89,7 +97,7 @@ class LocalResearchAgent:
         self._corpus_path = None if corpus is None else str(Path(corpus).expanduser().resolve())  # for spec()
         self._index = CorpusIndex(self._corpus)
         self._fingerprint = corpus_fingerprint(self._corpus)  # of the files as read, not as they are later
-        self._sessions: dict[str, Session] = {}
+        self._sessions: SessionStore = MemorySessionStore() if sessions is None else sessions
         self._running: dict[str, object] = {}  # conversation -> token of the run() iterating it
 
     def secret_values(self) -> list[str]:
@@ -130,7 +138,7 @@ class LocalResearchAgent:
 
     def pending_conversations(self) -> tuple[str, ...]:
         """Conversations waiting at a question (their state is held until answered or cleaned up)."""
-        return tuple(self._sessions)
+        return self._sessions.held()
 
     def running_conversations(self) -> tuple[str, ...]:
         """Conversations a ``run`` call is streaming right now."""
@@ -138,7 +146,7 @@ class LocalResearchAgent:
 
     async def cleanup_session(self, conversation_id: str) -> None:
         """Forget a conversation's pending state; harmless for an unknown or finished one."""
-        self._sessions.pop(conversation_id, None)
+        await self._sessions.delete(conversation_id)
 
     async def run(
         self,
@@ -150,7 +158,7 @@ class LocalResearchAgent:
     ) -> AsyncGenerator[str]:
         """Stream one round of the conversation as JSON strings (see the module docstring)."""
         validate_run_params(message, conversation_id, interrupt_feedback, report_template)
-        stored = self._sessions.get(conversation_id)
+        stored = await self._sessions.load(conversation_id)
         calls = stored.calls + 1 if stored is not None else 1
         emitter = Emitter(conversation_id, calls)
         refusal = self._refusal(conversation_id, stored, interrupt_feedback)
@@ -166,7 +174,7 @@ class LocalResearchAgent:
                 refusal = str(exc)
         if refusal is not None or settings is None:
             if conversation_id not in self._running:  # never disturb the round that is streaming
-                self._sessions.pop(conversation_id, None)
+                await self._sessions.delete(conversation_id)
             for chunk in self._framework_error(emitter, refusal or "no settings"):
                 yield chunk
             return
@@ -174,11 +182,12 @@ class LocalResearchAgent:
         token = object()
         self._running[conversation_id] = token
 
+        # The round hands its checkpoint over just before its last chunk; the store gets it before that
+        # chunk leaves, so whoever reads the interrupt can resume, here or on another worker.
+        handed: list[Session | None] = []
+
         def commit(session: Session | None) -> None:
-            if session is None:
-                self._sessions.pop(conversation_id, None)
-            else:
-                self._sessions[conversation_id] = session
+            handed.append(session)
             if self._running.get(conversation_id) is token:
                 del self._running[conversation_id]
 
@@ -189,18 +198,29 @@ class LocalResearchAgent:
             rounds = runner.resume(replace(stored, settings=settings, calls=calls), interrupt_feedback, message)
         try:
             async for chunk in rounds:
+                while handed:
+                    await self._keep(conversation_id, handed.pop(0))
                 yield chunk
         except Exception as exc:  # the SDK's exception path: report it, end the run, drop the session
             # The error may echo the LLM key (an endpoint's 401 body): masked here, no traceback.
             info = scrub_text(f"{type(exc).__name__}: {exc}", self.secret_values())
             _log.warning("local agent failed on conversation %s: %s", conversation_id, info)
-            commit(None)
+            handed.clear()
+            await self._sessions.delete(conversation_id)
+            if self._running.get(conversation_id) is token:
+                del self._running[conversation_id]
             for chunk in self._framework_error(emitter, info):
                 yield chunk
         finally:
             await rounds.aclose()
             if self._running.get(conversation_id) is token:
                 del self._running[conversation_id]
+
+    async def _keep(self, conversation_id: str, session: Session | None) -> None:
+        if session is None:
+            await self._sessions.delete(conversation_id)
+        else:
+            await self._sessions.save(conversation_id, session)
 
     def _refusal(self, conversation_id: str, stored: Session | None, feedback: str) -> str | None:
         """Why this call cannot run, in the words of the ``framework`` error it gets (None: it can)."""
