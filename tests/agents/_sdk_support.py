@@ -53,8 +53,11 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = tmp_path / "notebook"
     folder.mkdir()
     monkeypatch.chdir(folder)
+    # research() writes its transcript next to the notebook by design; this guard is about the SDK.
+    monkeypatch.setenv("DEEPSEARCH_NB_TRANSCRIPTS", str(tmp_path / "transcripts"))
     yield folder
-    assert sorted(p.name for p in folder.iterdir()) == [], "the SDK wrote into the working directory"
+    written = sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+    assert written == [], f"the SDK wrote into the working directory: {written}"
 
 
 @pytest.fixture

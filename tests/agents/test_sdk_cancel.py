@@ -99,3 +99,20 @@ async def test_a_consumer_that_stops_at_the_pause_still_gets_the_round_saved(llm
     await asyncio.sleep(0.05)
     assert agent.sdk_sessions("stop_at_pause") == []
     assert other_tasks() == []
+
+
+async def test_an_evicted_pause_releases_every_store(llm: StubLLM, key: str) -> None:
+    manager = RunManager(hitl_capacity=1, cancel_grace_s=0.3)
+    agent = make_agent(llm)
+    first = manager.start(agent, QUESTION)
+    assert await first.until_settled(120) is RunState.WAITING_USER_INPUT
+    assert agent.sdk_sessions(first.conversation_id)  # the paused session is held ...
+    second = manager.start(agent, QUESTION)
+    assert await second.until_settled(120) is RunState.WAITING_USER_INPUT
+    await first.wait(10)
+    assert first.state is RunState.CANCELLED  # ... until a newer pause evicts it
+    await manager.drain(10)
+    assert agent.sdk_sessions(first.conversation_id) == []
+    await manager.aclose(10)
+    assert agent.sdk_sessions(second.conversation_id) == []
+    assert other_tasks() == []
