@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ._agents._remote import RemoteAgent
     from ._agents._replay import ReplayAgent
     from ._agents._sdk import OpenJiuwenAgent
+    from ._report._compare import compare
     from ._ui import ResearchHandle, reproduce, research, research_sync, stats
 
 _AGENTS = "deepsearch_nb.agents"  # the adapters' public home (their __module__ names it)
@@ -46,6 +47,7 @@ _LAZY = {
     "RemoteAgent": _AGENTS,
     "ReplayAgent": _AGENTS,
     "ResearchHandle": _UI,
+    "compare": "deepsearch_nb._report._compare",
     "reproduce": _UI,
     "research": _UI,
     "research_sync": _UI,
@@ -70,6 +72,7 @@ __all__ = [
     "RunState",
     "RunStateError",
     "__version__",
+    "compare",
     "load_ipython_extension",
     "reproduce",
     "research",

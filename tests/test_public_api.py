@@ -41,8 +41,8 @@ def test_all_is_sorted_and_complete(name: str) -> None:
 
 
 def test_the_root_is_what_a_notebook_user_types() -> None:
-    assert len(deepsearch_nb.__all__) <= 22
-    assert {"research", "research_sync", "reproduce", "Report", "RunState", "LocalResearchAgent"} <= set(
+    assert len(deepsearch_nb.__all__) <= 23
+    assert {"research", "research_sync", "reproduce", "compare", "Report", "RunState", "LocalResearchAgent"} <= set(
         deepsearch_nb.__all__
     )
 

@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from .._protocol import HitlRequest, Source
@@ -28,11 +29,12 @@ _log = logging.getLogger("deepsearch_nb.report")
 _HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(?P<text>.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
 
 
-def report_document(run: Run, *, agent_kind: str | None = None) -> dict[str, Any]:
+def report_document(run: Run, *, agent_kind: str | None = None, transcript: str | Path | None = None) -> dict[str, Any]:
     """The schema-v1 document of ``run`` in its current state (any state: a waiting run gives a snapshot).
 
     ``agent_kind`` names the agent ("local", "openjiuwen-sdk", ...) when the agent object has no
-    ``kind`` attribute worth showing.
+    ``kind`` attribute worth showing. ``transcript`` is the path of the run's transcript, linked from the
+    report so a reader can see how it was made.
     """
     report = run.report_markdown
     result = run.result
@@ -68,6 +70,9 @@ def report_document(run: Run, *, agent_kind: str | None = None) -> dict[str, Any
         "conversation_id": run.conversation_id,
         "package_version": __version__,
     }
+    if transcript is not None:
+        doc["transcript"] = str(transcript)
+    doc["provenance"] = _provenance(doc)
     if run.state is RunState.WAITING_USER_INPUT and run.pending is not None:
         doc["pending"] = _request(run.pending)  # the question the run waits on (an extra of schema v1)
     scrubbed: dict[str, Any] = _scrub(doc, list(run.secrets))
@@ -88,6 +93,33 @@ def _agent(run: Run, agent_kind: str | None) -> dict[str, Any]:
         else:
             out["spec"] = {"kind": str(spec["kind"]), "config": _jsonable(redact(spec["config"]))}
     return out
+
+
+def _provenance(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Who and what made the report, in one place: agent, model, corpus, answers (and by whom), when,
+    how long, the transcript. Derived from the rest of the document, so it cannot disagree with it."""
+    agent = doc["agent"]
+    config = agent.get("spec", {}).get("config", {}) if isinstance(agent.get("spec"), Mapping) else {}
+    llm = config.get("llm") if isinstance(config.get("llm"), Mapping) else config
+    fingerprint = config.get("corpus_fingerprint")
+    corpus: dict[str, Any] | None = None
+    if isinstance(fingerprint, Mapping):
+        documents = fingerprint.get("documents")
+        corpus = {
+            "path": config.get("corpus") or "(the shipped demo corpus)",
+            "sha256": fingerprint.get("sha256"),
+            "documents": len(documents) if isinstance(documents, Mapping) else 0,
+        }
+    return {
+        "agent": agent["kind"],
+        "model": llm.get("model") if isinstance(llm, Mapping) else None,
+        "llm_endpoint": llm.get("base_url") if isinstance(llm, Mapping) else None,
+        "corpus": corpus,
+        "answers": [{"stage": h["stage"], "feedback": h["feedback"], "by": h["by"]} for h in doc["hitl"]],
+        "date": doc["timings"]["started_at"],
+        "duration_s": doc["timings"]["elapsed_s"],
+        "transcript": doc.get("transcript"),
+    }
 
 
 def _notices(run: Run) -> list[dict[str, str]]:

@@ -17,7 +17,7 @@ from .._errors import InvalidInputError
 from .._protocol import Source
 from ..runtime import Run
 from ._build import report_document
-from ._render import report_bundle, report_markdown
+from ._render import report_bundle
 from ._schema import check_document
 
 __all__ = ["Report"]
@@ -30,14 +30,26 @@ class Report:
     notebook output). ``.doc`` returns a copy, so the report cannot be changed after the fact.
     """
 
-    __slots__ = ("_doc",)
+    __slots__ = ("_comparison", "_doc")
 
     def __init__(self, doc: Mapping[str, Any]) -> None:
         self._doc = check_document(doc)
+        self._comparison: Any = None
+
+    @property
+    def comparison(self) -> Any:
+        """For a report made by ``reproduce()``: its :class:`Comparison` with the original (else None)."""
+        return self._comparison
+
+    def with_comparison(self, comparison: Any) -> Report:
+        """This report, remembering how it compares with the report it reproduces."""
+        out = Report(self._doc)
+        out._comparison = comparison
+        return out
 
     @classmethod
-    def from_run(cls, run: Run, *, agent_kind: str | None = None) -> Report:
-        return cls(report_document(run, agent_kind=agent_kind))
+    def from_run(cls, run: Run, *, agent_kind: str | None = None, transcript: str | Path | None = None) -> Report:
+        return cls(report_document(run, agent_kind=agent_kind, transcript=transcript))
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any] | str | bytes) -> Report:
@@ -87,20 +99,38 @@ class Report:
         return json.dumps(self._doc, ensure_ascii=False, indent=indent)
 
     def to_markdown(self) -> str:
-        """The standalone Markdown document (the ``text/markdown`` fallback: links, sources, run details)."""
-        return report_markdown(self._doc)
+        """The standalone Markdown document: the ``text/markdown`` fallback (links, sources, run details)
+        and the report's provenance (agent, corpus fingerprint, answers and who gave them, transcript)."""
+        from ._export import export_markdown
+
+        return export_markdown(self._doc)
+
+    def to_html(self) -> str:
+        """A standalone HTML page: sanitised, styles inline, no script, nothing loaded from any host."""
+        from ._export import export_html
+
+        return export_html(self._doc)
 
     def save(self, path: str | Path) -> Path:
-        """Write the report as Markdown (``.md``) or as its JSON document (``.json``); returns the path."""
+        """Write the report by its suffix: ``.md`` (Markdown with sources and provenance), ``.json`` (the
+        document), ``.html`` (a standalone page) or ``.docx`` (Word, needs the ``docx`` extra)."""
         target = Path(path)
         suffix = target.suffix.lower()
+        if suffix == ".docx":
+            from ._export import export_docx
+
+            export_docx(self._doc, target)
+            return target
         if suffix in (".md", ".markdown"):
             text = self.to_markdown()
         elif suffix == ".json":
             text = self.to_json() + "\n"
+        elif suffix in (".html", ".htm"):
+            text = self.to_html()
         else:
             raise InvalidInputError(
-                f"save() writes .md (Markdown) or .json (the report document) files, not {target.name!r}."
+                f"save() writes .md (Markdown), .json (the report document), .html (a standalone page) or .docx "
+                f"(Word) files, chosen by the suffix, not {target.name!r}."
             )
         target.write_text(text, encoding="utf-8")
         return target

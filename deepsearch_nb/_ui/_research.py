@@ -24,6 +24,7 @@ from .._agents._select import agent_from_spec, without_masked
 from .._errors import ConfigurationError, DeepSearchError, RunStateError
 from .._protocol import HitlAnswer, HitlRequest
 from .._report import Report, report_bundle
+from .._report._compare import Comparison, compare
 from ..agents import Agent
 from ..runtime import (
     Answers,
@@ -34,11 +35,13 @@ from ..runtime import (
     RunState,
     ScriptedAnswers,
     Session,
+    TranscriptWriter,
     default_manager,
     run_sync,
 )
 from . import _ipython
 from ._panel import ResearchPanel
+from ._reproduce import check_corpus, transcript_path
 
 __all__ = [
     "HEADLESS_ANSWER_TIMEOUT_S",
@@ -69,6 +72,7 @@ class ResearchOptions(TypedDict, total=False):
     agent_config: Mapping[str, Any] | None
     display: bool  # show the panel (inside a kernel), replaced by the report when the run ends
     answer_timeout: AnswerTimeoutOption  # seconds, None (forever) or "auto"
+    transcript: str | Path | bool | None  # where the run's transcript goes; None/True: the default, False: none
 
 
 def stats(manager: RunManager | None = None) -> ManagerStats:
@@ -84,7 +88,8 @@ def research(question: str, **options: Unpack[ResearchOptions]) -> ResearchHandl
     ``answer_timeout``: seconds to wait for a person at each unanswered stop, ``None`` to wait forever, or
     ``"auto"`` (forever once a browser shows the panel, else :data:`HEADLESS_ANSWER_TIMEOUT_S`).
     ``display`` shows the panel (only inside a Jupyter kernel) and, when the run ends, replaces it with
-    the report.
+    the report. ``transcript``: every run writes one as it goes (see :func:`transcript_path` for where);
+    a path puts it there, ``False`` writes none.
 
     ``await research(...)`` returns the :class:`Report` whatever the run's outcome (its ``status`` says
     COMPLETED, CANCELLED or FAILED); it raises :class:`HitlTimeout` when a question went unanswered and
@@ -115,7 +120,11 @@ def research(question: str, **options: Unpack[ResearchOptions]) -> ResearchHandl
         agent, question, conversation_id=options.get("conversation_id"), agent_config=options.get("agent_config")
     )
     display = options.get("display", True)
-    return ResearchHandle(run, scripted, display=display and _ipython.in_kernel(), answer_timeout=timeout)
+    path = transcript_path(options.get("transcript"), run.conversation_id)
+    writer = TranscriptWriter.attach(run, path) if path is not None else None
+    handle = ResearchHandle(run, scripted, display=display and _ipython.in_kernel(), answer_timeout=timeout)
+    handle.transcript = writer.path if writer is not None else None
+    return handle
 
 
 def research_sync(question: str, **options: Unpack[ResearchOptions]) -> Report:
@@ -145,7 +154,12 @@ def reproduce(report: Report | Mapping[str, Any] | str | Path, **options: Unpack
     The agent is rebuilt from the spec the report recorded (the same kind and config: the local agent's
     corpus, the SDK's endpoint and model); keys were never saved, so they are read from the environment
     variables the spec names, and a missing one is a :class:`ConfigurationError` that says which to set.
-    ``agent=`` overrides all that. With the offline local agent the same inputs give the same report.
+    A local corpus whose files changed since the report is refused (:class:`ConfigurationError` naming
+    them): the same question over other documents is not a reproduction. ``agent=`` overrides all that.
+
+    ``await reproduce(...)`` returns the new :class:`Report`; its ``comparison`` (and the handle's) says
+    whether it is *identical* to the original or how it *diverged* (answers, outline, sections, text,
+    sources, citations).
     """
     if isinstance(report, Path) or (isinstance(report, str) and not report.lstrip().startswith("{")):
         report = Report.load(report)
@@ -153,10 +167,14 @@ def reproduce(report: Report | Mapping[str, Any] | str | Path, **options: Unpack
         report = Report.from_document(report)
     doc = report.doc
     if options.get("agent") is None:
-        options["agent"] = _agent_of(doc["agent"])
+        rebuilt = _agent_of(doc["agent"])
+        check_corpus(doc["agent"], rebuilt)
+        options["agent"] = rebuilt
     options.setdefault("answers", [{"feedback": e["feedback"], "message": e["message"]} for e in doc["hitl"]])
     options.setdefault("agent_config", without_masked(doc["agent"]["config"]))
-    return research(doc["question"], **options)
+    handle = research(doc["question"], **options)
+    handle.original = report  # compared with the new report when the run ends (the task has not run yet)
+    return handle
 
 
 def _agent_of(recorded: Mapping[str, Any]) -> Agent:
@@ -189,6 +207,9 @@ class ResearchHandle:
         self.answer_timeout = answer_timeout
         self.report: Report | None = None
         self.error: BaseException | None = None
+        self.transcript: Path | None = None  # where this run's transcript is written (None: not written)
+        self.original: Report | None = None  # set by reproduce(): the report this run should reproduce
+        self.comparison: Comparison | None = None  # reproduce(): the new report against the original
         self.panel: ResearchPanel | None = None
         self._created_in = _ipython.execution_count()
         self.session = Session(run, answers=answers, timeout=self._timeout_now, timeout_message=self._timeout_message)
@@ -311,7 +332,10 @@ class ResearchHandle:
         """Build the report, put it where the panel was, close the panel's widgets."""
         panel = self.panel
         try:
-            self.report = Report.from_run(self.run)
+            self.report = Report.from_run(self.run, transcript=self.transcript)
+            if self.original is not None:
+                self.comparison = compare(self.original, self.report, labels=("original", "reproduced"))
+                self.report = self.report.with_comparison(self.comparison)
         except Exception as exc:
             _log.exception("building the report of %s failed", self.run.key)
             self.error = self.error or exc

@@ -47,6 +47,34 @@ export interface ReportDocumentV1 {
     message: string;
     [k: string]: unknown;
   }[];
+  /**
+   * The path of the run's transcript (JSON Lines: every chunk with its time, each question and answer), as written when the run was made; relative to the notebook's working directory unless absolute.
+   */
+  transcript?: string;
+  /**
+   * Who and what made the report, derived from the rest of the document: agent, model and LLM endpoint, corpus fingerprint, the answers given and by whom, date, duration, transcript.
+   */
+  provenance?: {
+    agent?: string;
+    model?: string | null;
+    llm_endpoint?: string | null;
+    corpus?: {
+      path?: string;
+      sha256?: string | null;
+      documents?: number;
+      [k: string]: unknown;
+    } | null;
+    answers?: {
+      stage?: string;
+      feedback?: string;
+      by?: string;
+      [k: string]: unknown;
+    }[];
+    date?: string;
+    duration_s?: number;
+    transcript?: string | null;
+    [k: string]: unknown;
+  };
   conversation_id?: string;
   package_version: string;
   [k: string]: unknown;
