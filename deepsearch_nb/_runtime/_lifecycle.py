@@ -131,8 +131,9 @@ class Lifecycle:
     # --- cancellation ------------------------------------------------------------------------------
 
     def _cancel_now(self, record: RunRecord, reason: str) -> CancelOutcome:
-        if record.state.terminal:
-            if record.state is RunState.CANCELLED:
+        ending = record.state if record.state.terminal else record.retiring
+        if ending is not None:  # over, or its ending decided (a cancel now would only add a stray chunk)
+            if ending is RunState.CANCELLED:
                 return CancelOutcome.CANCELLING
             return CancelOutcome.NO_ACTIVE_TASK_OR_FORWARD_FAILED
         if record.cancel_event.is_set():
@@ -168,17 +169,22 @@ class Lifecycle:
         await self._retire_async(record, RunState.CANCELLED)
 
     def _cancel_orphan(self, record: RunRecord, reason: str) -> CancelOutcome:
-        """Cancel a run whose loop has closed (a run paused inside ``asyncio.run`` that returned)."""
-        if record.state.terminal or record.cancel_event.is_set():
-            return (
-                CancelOutcome.CANCELLING
-                if not record.state.terminal or record.state is RunState.CANCELLED
-                else (CancelOutcome.NO_ACTIVE_TASK_OR_FORWARD_FAILED)
-            )
+        """Cancel a run whose loop has closed (a run paused inside ``asyncio.run`` that returned).
+
+        Also when a cancel or an ending was under way: its finisher died with the loop, and nothing else
+        can end the run now.
+        """
+        if record.state.terminal:
+            if record.state is RunState.CANCELLED:
+                return CancelOutcome.CANCELLING
+            return CancelOutcome.NO_ACTIVE_TASK_OR_FORWARD_FAILED
         record.cancel_event.set()
         record.cancel_reason = record.cancel_reason or reason
         self._forget(record)
         self._running.pop(record.key, None)
+        for task in [t for t in (*self._internal, *self._abandoned) if t.get_loop().is_closed()]:
+            self._internal.discard(task)  # died with their loop: no done-callback will ever remove them
+            self._abandoned.discard(task)
         self._remember_cancelled(record.key)
         record.record_chunk(cancel_chunk(record.conversation_id))
         record.set_state(RunState.CANCELLED)
@@ -225,6 +231,8 @@ class Lifecycle:
         self, record: RunRecord, state: RunState, *, error: str | None = None, reason: str | None = None
     ) -> None:
         """End a run now and clean its session up in the background."""
+        if record.retiring is None:
+            record.retiring = state
         self._spawn(record.loop, self._retire_async(record, state, error=error, reason=reason))
 
     async def _retire_async(

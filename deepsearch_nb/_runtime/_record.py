@@ -102,6 +102,7 @@ class RunRecord:
         self.view: Any = None  # the public Run view, set (and typed) by the manager: no import back
         self.watchdog: asyncio.TimerHandle | None = None  # the stall check of the current round
         self.stalled = False
+        self.retiring: RunState | None = None  # the terminal state decided, while its cleanup runs
 
     @property
     def chunk_total(self) -> int:

@@ -157,6 +157,23 @@ def test_f2_cancel_after_the_runs_loop_has_closed_ends_the_run() -> None:
         run.submit("Europe")
 
 
+def test_f2_a_cancel_cut_short_by_the_loop_closing_is_finished_by_the_next_cancel() -> None:
+    manager = RunManager(cancel_grace_s=5.0)
+    agent = ScriptedAgent([chunk("sub_reporter", "message", "x"), IgnoreCancel(asyncio.Event(), max_s=0.3)])
+
+    async def main() -> Any:
+        run = manager.start(agent, "Grid storage?")
+        await until_chunks(run, 1)
+        run.cancel()
+        return run  # asyncio.run cancels the cancel's finisher on its way out
+
+    run = asyncio.run(main())
+    assert run.state is RunState.RUNNING and run.cancel_requested
+    assert run.cancel() is CancelOutcome.CANCELLING  # answered "cancelling" and did nothing, before
+    assert run.state.value == "CANCELLED"
+    assert manager.stats().is_idle, manager.stats()
+
+
 # --- finding 3 ------------------------------------------------------------------------------------
 
 
@@ -279,8 +296,9 @@ async def test_f6_a_flood_from_an_agent_that_never_suspends_leaves_the_loop_resp
     during = [started, *(t for t in ticks if t < ended), ended]
     gaps = [b - a for a, b in itertools.pairwise(during)]
     assert run.state is RunState.COMPLETED
-    assert len(during) > 3, "no timer fired on the loop during the flood"
-    assert max(gaps) < 0.25, f"the loop was blocked for {max(gaps) * 1000:.0f} ms"
+    # Loose bounds (the machine may be busy with other work): before, no timer fired during the flood at all.
+    assert len(during) - 2 >= (ended - started) / 0.1, f"{len(during) - 2} ticks in {ended - started:.1f} s"
+    assert max(gaps) < 1.0, f"the loop was blocked for {max(gaps) * 1000:.0f} ms"
 
 
 async def test_f6_an_agent_that_never_yields_gets_a_stalled_notice() -> None:
