@@ -56,6 +56,6 @@ __all__ = [
     "until_chunks",
 ]
 
-from .._public import publish_module  # noqa: E402 - after __all__, which it reads
+from .._public import publish_module
 
 publish_module(__name__, globals(), __all__)
