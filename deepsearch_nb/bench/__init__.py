@@ -13,5 +13,6 @@ BENCHMARKS: dict[str, str] = {
     "runtime": "deepsearch_nb.bench._runtime",
     "local-agent": "deepsearch_nb.bench._local_agent",
     "stream": "deepsearch_nb.bench._stream",
+    "faults": "deepsearch_nb.bench._faults",
     "sdk": "deepsearch_nb.bench._sdk",
 }
