@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ._text import NotJson, clean_json, has_surrogates, repair_text
+from ._text import NotJson, clean_json, has_surrogates, is_clean_flat, repair_text
 from ._values import AgentName, MessageType, StreamEvent
 
 __all__ = [
@@ -110,6 +110,11 @@ def parse_chunk(raw: str | bytes | Mapping[str, Any]) -> ParsedChunk:
         except ValidationError:
             pass  # fall through to find out what exactly is wrong
     data: Any
+    if isinstance(raw, dict) and is_clean_flat(raw):  # the common dict chunk: nothing to repair or refuse
+        try:
+            return Chunk.model_validate(raw)
+        except ValidationError as exc:
+            return MalformedChunk(_dump_for_display(raw), _describe(exc))
     if isinstance(raw, Mapping):
         text = _dump_for_display(raw)
         data = raw

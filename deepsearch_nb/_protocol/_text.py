@@ -19,12 +19,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["NotJson", "clean_json", "has_surrogates", "repair_text"]
+__all__ = ["NotJson", "clean_json", "has_surrogates", "is_clean_flat", "repair_text"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # What may decode to a surrogate: one itself, or a JSON \uD800-\uDFFF escape (pairs included, so that
 # an ASCII-escaped emoji goes the slow, repairing way; a false positive only costs time).
-_SURROGATE_OR_ESCAPE = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
+_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _MAX_DEPTH = 200  # deeper than any real chunk; keeps the walk from exhausting the stack
 
 
@@ -34,7 +34,27 @@ class NotJson(ValueError):
 
 def has_surrogates(raw: str) -> bool:
     """Whether ``raw`` (text or JSON text) may hold a surrogate once decoded: the parser's fast test."""
-    return _SURROGATE_OR_ESCAPE.search(raw) is not None
+    if "\\u" in raw and _ESCAPE.search(raw) is not None:
+        return True
+    return not raw.isascii() and _SURROGATE.search(raw) is not None
+
+
+def is_clean_flat(data: Mapping[str, Any]) -> bool:
+    """Whether ``data`` is a flat dict of text keys and JSON scalars, all text valid: the shape of nearly
+    every chunk, checked much faster than :func:`clean_json` walks (the parser's fast path)."""
+    for key, value in data.items():
+        if type(key) is not str or not (key.isascii() or _SURROGATE.search(key) is None):
+            return False
+        kind = type(value)
+        if kind is str:
+            if not value.isascii() and _SURROGATE.search(value) is not None:
+                return False
+        elif kind is float:
+            if not math.isfinite(value):
+                return False
+        elif not (value is None or kind is int or kind is bool):
+            return False  # nested, or not JSON: the full walk decides
+    return True
 
 
 def repair_text(text: str) -> str:
@@ -42,7 +62,7 @@ def repair_text(text: str) -> str:
 
     Returns ``text`` itself (no copy) when it is already valid, which is nearly always.
     """
-    if _SURROGATE.search(text) is None:
+    if text.isascii() or _SURROGATE.search(text) is None:
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
