@@ -38,6 +38,7 @@ from .runtime import (
     RunManager,
     RunState,
     Session,
+    TranscriptWriter,
 )
 from .server._serve import add_arguments as add_serve_arguments
 
@@ -143,6 +144,7 @@ async def research(
     interactive: bool,
     out: TextIO,
     stream_text: bool = False,
+    transcript: str | None = None,
 ) -> tuple[Run, DeepSearchError | None]:
     """Run one research session to its end with the runtime's session driver (scripted, then stdin).
 
@@ -151,6 +153,8 @@ async def research(
     """
     manager = RunManager()
     run = manager.start(agent, question, agent_config=agent_config)
+    if transcript:  # the notebook's writer: written as the run goes, so a crash keeps what came
+        TranscriptWriter.attach(run, transcript)
     run.subscribe(_Progress(out, stream_text=stream_text))
     session = Session(
         run,
@@ -182,15 +186,7 @@ def _write_outputs(run: Run, args: argparse.Namespace, out: TextIO) -> None:
     secrets = list(run.secrets)  # a key can reach the text through the question or an error
     report_path.write_text(scrub_text(run.report_markdown, secrets) + "\n", encoding="utf-8")
     print(f"report ({run.state.value}, {run.elapsed_s:.2f} s): {report_path}", file=out)
-    if args.transcript:
-        lines = []
-        for number, rnd in enumerate(run.rounds, start=1):
-            end = run.rounds[number].first_chunk if number < len(run.rounds) else len(run.chunks)
-            lines += [
-                scrub_text(json.dumps({"round": f"r{number}", **json.loads(c.to_wire())}), secrets)
-                for c in run.chunks[rnd.first_chunk : end]
-            ]
-        Path(args.transcript).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if getattr(args, "transcript", None):
         print(f"transcript: {args.transcript}", file=out)
 
 
@@ -267,6 +263,7 @@ def _run(args: argparse.Namespace) -> int:
             interactive=interactive,
             out=out,
             stream_text=args.stream,
+            transcript=args.transcript,
         )
     )
     _write_outputs(run, args, out)
@@ -309,7 +306,17 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--sections", type=int, help="the most sections the outline may have (1-15)")
         sub.add_argument("--no-hitl", action="store_true", help="no clarification and no outline review")
         sub.add_argument("--stream", action="store_true", help="print the report text as it is written")
-        sub.add_argument("--transcript", help="also write the chunk stream as JSON lines (replayable)")
+        sub.add_argument("--transcript", help="also write the run's transcript as JSON lines (deepsearch-nb replay)")
+    replay = commands.add_parser("replay", help="replay a transcript and say whether it gives the same report")
+    replay.add_argument("transcript", help="a transcript written by --transcript or research()")
+    replay.add_argument("--speed", type=float, default=0.0, help="0: instantly (default); 1: at recorded speed")
+    replay.add_argument("--question", help="ask this instead of the recorded question (to test divergence)")
+    replay.add_argument("--answer", action="append", help="answer with these instead of the recorded answers")
+    replay.add_argument("--out", default="report.md", help="where to write the replayed report (default: report.md)")
+    export = commands.add_parser("export", help="export a saved report (.json) as html, md or docx")
+    export.add_argument("report", help="a report saved with Report.save('....json')")
+    export.add_argument("--to", choices=("html", "md", "docx"), default="html", help="the format (default html)")
+    export.add_argument("--out", help="the file to write (default: the report's name with the new suffix)")
     serve = commands.add_parser("serve", help="serve the run API to a team (the server extra; Redis for workers)")
     add_serve_arguments(serve)
     return parser
@@ -318,6 +325,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command in ("replay", "export"):
+            from ._cli_reports import export, replay
+
+            return replay(args, research) if args.command == "replay" else export(args)
         if args.command == "serve":
             from .server._serve import serve
 

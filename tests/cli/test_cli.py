@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from ptyprocess import PtyProcessUnicode
 
-from deepsearch_nb import ReplayAgent
+from deepsearch_nb.runtime import read_transcript
 
 CLI = [sys.executable, "-m", "deepsearch_nb.cli"]
 
@@ -26,8 +26,9 @@ def test_demo_writes_a_cited_report_and_a_replayable_transcript(tmp_path: Path) 
     report = (tmp_path / "report.md").read_text()
     assert "[citation:1]" in report and "# Reference Articles" in report
     assert "section 1 of" in result.stdout and "→ scripted answer: revise_comment" in result.stdout
-    rounds = ReplayAgent.from_jsonl(tmp_path / "transcript.jsonl").rounds
-    assert len(rounds) == 4  # clarification, outline, revised outline, report
+    transcript = read_transcript(tmp_path / "transcript.jsonl")
+    assert len(transcript.rounds) == 4  # clarification, outline, revised outline, report
+    assert transcript.complete and [a["by"] for a in transcript.answers] == ["scripted"] * 3
 
 
 def test_scripted_answers_without_hitl_and_a_custom_corpus(tmp_path: Path) -> None:
@@ -98,9 +99,8 @@ def test_the_report_is_the_same_for_the_same_question_and_answers(tmp_path: Path
     for name in ("one", "two"):
         assert cli("demo", "--out-dir", str(tmp_path / name)).returncode == 0
     assert (tmp_path / "one" / "report.md").read_text() == (tmp_path / "two" / "report.md").read_text()
-    first = [json.loads(line)["content"] for line in (tmp_path / "one" / "transcript.jsonl").read_text().splitlines()]
-    second = [json.loads(line)["content"] for line in (tmp_path / "two" / "transcript.jsonl").read_text().splitlines()]
-    assert first == second
+    first, second = (read_transcript(tmp_path / name / "transcript.jsonl").chunks() for name in ("one", "two"))
+    assert [c["content"] for c in first] == [c["content"] for c in second]
 
 
 def test_a_key_never_reaches_the_report_or_the_transcript(tmp_path: Path) -> None:
