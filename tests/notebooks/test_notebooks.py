@@ -88,3 +88,71 @@ def test_an_executed_and_saved_quickstart_keeps_the_report_not_the_panel(tmp_pat
     assert not any(WIDGET_MIME in o.get("data", {}) for o in every)
     last = reread.cells[-1].outputs[0]
     assert last["data"]["text/plain"] == "True"  # stats().is_idle
+
+
+# --- papermill -----------------------------------------------------------------------------------
+
+
+def test_the_reproducible_notebook_has_a_parameters_cell_and_a_committed_transcript() -> None:
+    nb = nbformat.read(NOTEBOOKS / "reproducible_report.ipynb", as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and all(f"{name} =" in tagged[0].source for name in ("question", "answers", "corpus"))
+    recording = NOTEBOOKS / "transcripts" / "battery_storage.jsonl"
+    assert recording.read_text(encoding="utf-8").splitlines()[-1].startswith('{"type": "end"')
+
+
+def _papermill(tmp_path: Path, name: str, parameters: dict[str, Any]) -> nbformat.NotebookNode:
+    """Run the reproducible notebook with papermill (a subprocess: its own warnings are not this suite's)."""
+    import json
+
+    out = tmp_path / f"{name}.ipynb"
+    params = tmp_path / f"{name}.json"
+    params.write_text(json.dumps(parameters), encoding="utf-8")
+    command = [sys.executable, "-m", "papermill", str(NOTEBOOKS / "reproducible_report.ipynb"), str(out)]
+    command += ["-f", str(params), "--cwd", str(NOTEBOOKS), "-k", "python3", "--no-progress-bar"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return nbformat.read(out, as_version=4)
+
+
+def _reports(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
+    return [
+        o["data"][REPORT_MIME]
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if REPORT_MIME in o.get("data", {})
+    ]
+
+
+@pytest.mark.kernel
+def test_papermill_runs_the_notebook_with_two_parameter_sets_and_the_report_follows(tmp_path: Path) -> None:
+    corpus = tmp_path / "tea"
+    corpus.mkdir()
+    (corpus / "origins.md").write_text("# Tea origins\n\nTea drinking began in China thousands of years ago.\n")
+    (corpus / "trade.txt").write_text("Tea trade\n\nThe tea trade carried tea along the Silk Road to Europe.\n")
+    sets = {
+        "storage": {
+            "question": "How do grid batteries fail?",
+            "answers": ["Fire safety only.", "accept"],
+            "sections": 2,
+        },
+        "tea": {
+            "question": "How did tea spread?",
+            "answers": ["From China to Europe.", "revise: add a section on ports", "accept"],
+            "corpus": str(corpus),
+            "sections": 3,
+        },
+    }
+    for name, parameters in sets.items():
+        replayed, fresh, again = _reports(_papermill(tmp_path, name, parameters))
+        assert replayed["question"] == "What should a utility planner know about grid-scale battery storage?"
+        assert fresh["question"] == again["question"] == parameters["question"]
+        answers = parameters["answers"]
+        assert len(fresh["hitl"]) == len(answers) and fresh["status"] == "COMPLETED"
+        assert fresh["hitl"][0]["message"] == answers[0]
+        assert fresh["report_markdown"] == again["report_markdown"]
+        documents = fresh["provenance"]["corpus"]["documents"]
+        assert (documents == 2) == (name == "tea")
+        if name == "tea":
+            assert {s["url"] for s in fresh["sources"]} <= {"origins.md", "trade.txt"}
