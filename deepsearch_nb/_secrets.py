@@ -10,7 +10,8 @@ agent's error message may echo a key back. :func:`redact` makes a config safe to
 
 * a value under a secret key name (:func:`is_secret_key`: ``key``, ``api_key``, ``openai_key``, ``auth``,
   ``token``, ``secret``, ``password``, ``authorization``, ``cookie``, ``credentials``, and any name ending
-  in ``_key``, ``_token``, ``_secret``, ``_password``; ``-`` and spaces read as ``_``, case ignored), at
+  in ``_key``, ``_token``, ``_secret``, ``_password`` but for a few identifiers such as ``corpus_key`` and
+  ``sort_key``; ``-`` and spaces read as ``_``, case ignored), at
   any depth, in dicts and lists; a dict under such a name is secret all through;
 * every ``bytes``/``bytearray`` (how the SDK carries keys);
 * an HTTP header value such as ``Authorization: Bearer T``: both the whole value and the bare ``T``;
@@ -69,6 +70,9 @@ _SECRET_NAMES = frozenset(
     }
 )
 _SECRET_SUFFIXES = ("_key", "_apikey", "_token", "_secret", "_password", "_passwd", "_authorization", "_credentials")
+# Names that end like a secret but name an identifier: masking them would break a rebuild (the SDK
+# adapter's "corpus_key" is the corpus path) and scrubbing their values would shred paths and ids.
+_NOT_SECRET = frozenset({"corpus_key", "cache_key", "sort_key", "primary_key", "partition_key", "foreign_key"})
 _ENV_SUFFIX = "_env"  # "api_key_env": the name of an environment variable holding the key
 
 # Secret strings shorter than this are not searched for in free text: replacing every "ab" of a
@@ -98,7 +102,7 @@ def is_secret_key(key: object) -> bool:
     if not isinstance(key, str):
         return False
     name = re.sub(r"[-\s]+", "_", key.strip().lower())
-    return name in _SECRET_NAMES or name.endswith(_SECRET_SUFFIXES)
+    return name not in _NOT_SECRET and (name in _SECRET_NAMES or name.endswith(_SECRET_SUFFIXES))
 
 
 def _names_env_secret(key: object) -> bool:

@@ -28,7 +28,10 @@ def test_finding8_suffixes_name_secrets(name: str) -> None:
     assert is_secret_key(name)
 
 
-@pytest.mark.parametrize("name", ["max_tokens", "token_limit", "keyword", "keys", "author", "api_key_env", "monkey"])
+@pytest.mark.parametrize(
+    "name",
+    ["max_tokens", "token_limit", "keyword", "keys", "author", "api_key_env", "monkey", "corpus_key", "sort_key"],
+)
 def test_finding8_ordinary_names_stay(name: str) -> None:
     assert not is_secret_key(name)
 
