@@ -265,3 +265,33 @@ def _tags(page: str) -> str:
     import re
 
     return " ".join(re.findall(r"<[a-z!/][^>]*>", page))
+
+
+async def test_an_llm_run_records_endpoint_and_model_and_never_the_key(manager: RunManager, tmp_path: Path) -> None:
+    httpx = pytest.importorskip("httpx")
+    seen: list[str | None] = []
+
+    def chat(request: Any) -> Any:
+        seen.append(request.headers.get("authorization"))
+        events = [{"choices": [{"delta": {"content": f"Written by the model, key {SECRET} [citation:1]."}}]}]
+        payload = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+        return httpx.Response(200, content=payload.encode(), headers={"content-type": "text/event-stream"})
+
+    llm = {"base_url": "http://llm.invalid/v1", "model": "fake-model", "api_key": SECRET}
+    agent = LocalResearchAgent(llm={**llm, "transport": httpx.MockTransport(chat)})
+    path = tmp_path / "llm.jsonl"
+    report = await deepsearch_nb.research(
+        DEMO_QUESTION, agent=agent, answers=ANSWERS, manager=manager, display=False, transcript=path
+    )
+    assert report.status == "COMPLETED" and seen and seen[0] == f"Bearer {SECRET}"  # the key was used
+    header = read_transcript(path).header
+    assert header["llm"] == {"base_url": "http://llm.invalid/v1", "model": "fake-model"}
+    assert report.doc["provenance"]["model"] == "fake-model"
+    assert report.doc["provenance"]["llm_endpoint"] == "http://llm.invalid/v1"
+    page = report.save(tmp_path / "r.html").read_text(encoding="utf-8")
+    md = report.save(tmp_path / "r.md").read_text(encoding="utf-8")
+    word = zipfile.ZipFile(report.save(tmp_path / "r.docx")).read("word/document.xml").decode()
+    assert "Model: fake-model" in md and "fake-model" in page
+    for name, text in {"transcript": path.read_text(encoding="utf-8"), "md": md, "html": page, "docx": word}.items():
+        assert SECRET not in text, name
+    assert "Written by the model" in md
