@@ -15,4 +15,5 @@ BENCHMARKS: dict[str, str] = {
     "stream": "deepsearch_nb.bench._stream",
     "faults": "deepsearch_nb.bench._faults",
     "sdk": "deepsearch_nb.bench._sdk",
+    "server": "deepsearch_nb.bench._server",
 }
