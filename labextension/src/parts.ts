@@ -222,7 +222,8 @@ export function metadataPart(report: IReport): HTMLElement {
     ['Elapsed', formatSeconds(timings.elapsed_s)],
     ['Conversation id', report.conversation_id || '—'],
     ['deepsearch_nb version', report.package_version],
-    ['Schema version', String(report.schema_version)]
+    ['Schema version', String(report.schema_version)],
+    ...provenanceRows(report)
   ];
   const list = h('dl', { className: 'deepsearch-meta' });
   for (const [term, value] of rows) {
@@ -245,6 +246,27 @@ export function metadataPart(report: IReport): HTMLElement {
         )
       : null
   );
+}
+
+/** How the report was made, beyond the agent's kind: model, corpus fingerprint, who answered, transcript. */
+export function provenanceRows(report: IReport): [string, string][] {
+  const rows: [string, string][] = [];
+  const prov = report.provenance;
+  if (prov?.model) {
+    rows.push(['Model', prov.llm_endpoint ? `${prov.model} at ${prov.llm_endpoint}` : prov.model]);
+  }
+  if (prov?.corpus) {
+    rows.push(['Corpus', `${prov.corpus.path} (${prov.corpus.documents} documents)`]);
+    rows.push(['Corpus fingerprint', prov.corpus.sha256 ? `sha256 ${prov.corpus.sha256}` : '—']);
+  }
+  prov?.answers.forEach((answer, i) => {
+    rows.push([`Answer ${i + 1}`, `${answer.stage}: ${answer.feedback || 'no comment'} (by ${answer.by || 'person'})`]);
+  });
+  const transcript = report.transcript || prov?.transcript;
+  if (transcript) {
+    rows.push(['Transcript', transcript]);
+  }
+  return rows;
 }
 
 /** "0.4 s", "12.3 s", "2 min 05 s", "1 h 02 min". */

@@ -51,6 +51,25 @@ export interface ITimings {
   elapsed_s: number;
 }
 
+/** One answer as the provenance lists it: the stage, the feedback, and who gave it. */
+export interface IProvenanceAnswer {
+  stage: string;
+  feedback: string;
+  by: string;
+}
+
+/** Who and what made the report (derived by the writer from the rest of the document). */
+export interface IProvenance {
+  agent: string;
+  model: string | null;
+  llm_endpoint: string | null;
+  corpus: { path: string; sha256: string | null; documents: number } | null;
+  answers: IProvenanceAnswer[];
+  date: string;
+  duration_s: number;
+  transcript: string | null;
+}
+
 /** A schema-version-1 report, with optional fields filled in. */
 export interface IReport {
   schema_version: typeof SCHEMA_VERSION;
@@ -66,6 +85,8 @@ export interface IReport {
   agent: { kind: string; config: Record<string, unknown> };
   conversation_id: string;
   package_version: string;
+  transcript: string;
+  provenance: IProvenance | null;
 }
 
 /** The outcome of reading MIME data: a report, or why it cannot be shown. */
@@ -120,7 +141,39 @@ function readV1(data: Record<string, unknown>): IReport {
     },
     agent: { kind: string(agent, 'kind', 'agent.'), config: object(agent, 'config', 'agent.') },
     conversation_id: optionalString(data, 'conversation_id'),
-    package_version: string(data, 'package_version')
+    package_version: string(data, 'package_version'),
+    transcript: typeof data['transcript'] === 'string' ? data['transcript'] : '',
+    provenance: readProvenance(data['provenance'])
+  };
+}
+
+/** Provenance is informative only: read what has the right type, and never refuse a report over it. */
+function readProvenance(value: unknown): IProvenance | null {
+  if (!isObject(value)) {
+    return null;
+  }
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const maybe = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
+  const corpus = value['corpus'];
+  const answers = Array.isArray(value['answers']) ? value['answers'] : [];
+  const duration = value['duration_s'];
+  return {
+    agent: text(value['agent']),
+    model: maybe(value['model']),
+    llm_endpoint: maybe(value['llm_endpoint']),
+    corpus: isObject(corpus)
+      ? {
+          path: text(corpus['path']),
+          sha256: maybe(corpus['sha256']),
+          documents: typeof corpus['documents'] === 'number' ? corpus['documents'] : 0
+        }
+      : null,
+    answers: answers
+      .filter(isObject)
+      .map(a => ({ stage: text(a['stage']), feedback: text(a['feedback']), by: text(a['by']) })),
+    date: text(value['date']),
+    duration_s: typeof duration === 'number' && Number.isFinite(duration) ? duration : 0,
+    transcript: maybe(value['transcript'])
   };
 }
 

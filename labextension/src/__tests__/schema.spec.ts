@@ -34,7 +34,7 @@ type Misfits<Doc, View> = {
  * ../report.ts) or it is named here.
  */
 interface IUnread {
-  report: 'notices' | 'transcript' | 'provenance'; // how the run went and how it was made: shown by the exports (deepsearch_nb/_report/_export.py), not yet by this view
+  report: 'notices'; // how the run went (stalls, unclean ends): the Python renderers do not show them either
   source: never;
   hitl: 'by'; // who answered (person, scripted, timeout, replay): for reproduce(), not shown
   timings: never;
