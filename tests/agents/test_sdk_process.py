@@ -24,7 +24,8 @@ __all__ = ["guard", "workdir"]  # fixtures used by name (the guard covers this p
 pytestmark = SDK_WARNINGS
 
 SCRIPT = r"""
-import asyncio, json, sys, time
+import asyncio, faulthandler, json, sys, time
+faulthandler.dump_traceback_later(90)  # a stall shows every thread's stack in the failure message
 from deepsearch_nb import OpenJiuwenAgent, RunState, research_sync
 from deepsearch_nb.runtime import RunManager
 from deepsearch_nb.testing import StubLLM, loopback_only

@@ -7,11 +7,13 @@ What the adapter adds to calling ``DeepresearchAgent.run`` directly (protocol re
   itself when it is closed (bounded by ``finish_timeout``, logged when exceeded).
 * **Cancellation**: the run's cancel event is put into the SDK's own ``cancel_context`` in the
   iterating task, before the first iteration, so the SDK's LLM-boundary checks see it.
-* **Cleanup**: ``cleanup_session`` waits for the conversation's round to end, then empties every SDK
-  store of it (:meth:`OpenJiuwenAgent.sdk_sessions` lists those still holding it).
+* **Cleanup**: ``cleanup_session`` waits briefly for the conversation's round to end, then empties every
+  SDK store of it, and once more when a round still ending does end (a late save is released too);
+  :meth:`OpenJiuwenAgent.sdk_sessions` lists the stores still holding it.
 * **A fresh config every round** (the SDK zeroes its key bytearrays after use), built from settings a
   person writes (:mod:`._settings`), checked before any request.
-* **Event loops**: the SDK's process-wide model clients are dropped when a round runs on a new loop.
+* **Event loops**: the SDK's process-wide model clients are closed when their loop shuts down and
+  dropped when a round runs on a new loop; a last cancel check runs right before each LLM request.
 * The SDK is imported in a worker thread on first use (it takes seconds), with its logs sent to
   :func:`sdk_log_dir`, never to the cell output or the notebook's folder.
 """
@@ -35,6 +37,7 @@ from ._settings import CORPUS_SEARCH, SdkSettings
 __all__ = ["KIND", "OpenJiuwenAgent"]
 
 KIND = "openjiuwen-sdk"
+_ROUND_END_WAIT_S = 0.2  # how long a cleanup waits for a cancelled round to end before releasing anyway
 _log = logging.getLogger("deepsearch_nb.sdk")
 
 
@@ -97,6 +100,7 @@ class OpenJiuwenAgent:
         self._sdk: Sdk | None = None
         self._agents: dict[str, Any] = {}
         self._rounds: dict[str, asyncio.Event] = {}  # conversation -> set when its SDK round has ended
+        self._release_at_end: set[str] = set()  # cleaned up before their round ended: release again then
 
     def __repr__(self) -> str:  # the settings' repr leaves the keys out
         s = self.settings
@@ -196,6 +200,10 @@ class OpenJiuwenAgent:
             ended.set()
             if self._rounds.get(conversation_id) is ended:
                 del self._rounds[conversation_id]
+            if conversation_id in self._release_at_end:  # cleaned up while this round was still ending
+                self._release_at_end.discard(conversation_id)
+                with contextlib.suppress(Exception):
+                    await sdk.release(conversation_id, list(self._agents.values()))
 
     async def _finish(self, stream: AsyncIterator[Any], conversation_id: str) -> None:
         try:
@@ -210,11 +218,18 @@ class OpenJiuwenAgent:
             )
 
     async def cleanup_session(self, conversation_id: str) -> None:
-        """Wait for the conversation's round to end (bounded), then empty every SDK store of it."""
+        """Empty every SDK store of the conversation; again when its round ends, if it is still ending.
+
+        A cancelled round normally ends within milliseconds; it is waited for briefly (the runtime bounds
+        a cleanup), and if it has not ended, the round releases once more when it does, so a save that
+        lands late is released too.
+        """
         ended = self._rounds.get(conversation_id)
-        if ended is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(ended.wait(), self.finish_timeout)
+        if ended is not None and not ended.is_set():
+            try:
+                await asyncio.wait_for(ended.wait(), _ROUND_END_WAIT_S)
+            except TimeoutError:
+                self._release_at_end.add(conversation_id)
         sdk = await self.load()
         await sdk.release(conversation_id, list(self._agents.values()))
 

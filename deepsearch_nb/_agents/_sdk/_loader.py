@@ -170,22 +170,27 @@ class Sdk:
         return held
 
     async def release(self, conversation_id: str, agents: list[Any]) -> None:
-        """Empty every store of the conversation, without blocking the loop on the SDK's first release."""
-        if self._teams.is_alive():
-            await asyncio.to_thread(self._teams.join)
+        """Empty every store of the conversation, without blocking the loop on the SDK's first release.
+
+        The checkpointer's stores go first (fast, and what a resume would find); the agents' own release
+        (which imports ``openjiuwen.agent_teams`` the first time) waits for the warm-up thread off the loop.
+        A caller that bounds this call and gives up during that wait still leaves no conversation state.
+        """
         checkpointer = self.checkpointers.get_checkpointer()
         await checkpointer.release(conversation_id)
         graph_store = getattr(checkpointer, "graph_store", None)
         if callable(graph_store):
             # release() deletes only the workflow ids it has recorded; a save that landed without one stays.
             await graph_store().delete(conversation_id)
+        pop_usage = getattr(self._llm_utils, "pop_workflow_llm_usage", None)
+        if callable(pop_usage):
+            pop_usage(conversation_id)
+        if self._teams.is_alive():
+            await asyncio.to_thread(self._teams.join)
         for agent in agents:
             release_session = getattr(getattr(agent, "agent", None), "release_session", None)
             if release_session is not None:
                 await release_session(conversation_id)
-        pop_usage = getattr(self._llm_utils, "pop_workflow_llm_usage", None)
-        if callable(pop_usage):
-            pop_usage(conversation_id)
 
 
 class _CancelAwareClients(dict[Any, Any]):
