@@ -63,7 +63,8 @@ def make_agent(
             agent_config,
             base_url=llm_base_url,
             model=llm_model,
-            api_key_env="OPENAI_API_KEY" if llm_api_key_env is None else llm_api_key_env,
+            # None: the default variable; "": an endpoint without a key
+            api_key_env="OPENAI_API_KEY" if llm_api_key_env is None else (llm_api_key_env or None),
             corpus=corpus,
             search=search,
             search_api_key_env=search_api_key_env,
