@@ -46,7 +46,17 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["MASK", "is_secret_key", "is_word_like", "redact", "scrub_logger", "scrub_text", "secret_values"]
+__all__ = [
+    "MASK",
+    "describe_exception",
+    "is_secret_key",
+    "is_word_like",
+    "log_failure",
+    "redact",
+    "scrub_logger",
+    "scrub_text",
+    "secret_values",
+]
 
 MASK = "***"
 
@@ -286,3 +296,22 @@ def scrub_logger(name: str) -> None:
     logger = logging.getLogger(name)
     if not any(isinstance(f, _ScrubbingFilter) for f in logger.filters):
         logger.addFilter(_ScrubbingFilter())
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``Type: message``, even for an exception whose ``str()`` raises (it must never hide the failure)."""
+    name = type(exc).__name__
+    try:
+        text = str(exc)
+    except Exception:
+        return f"{name} (its message could not be read)"
+    return f"{name}: {text}" if text else name
+
+
+def log_failure(logger: logging.Logger, what: str, exc: BaseException, secrets: Iterable[str] = ()) -> None:
+    """Log that ``what`` failed, as one warning line with the error's type and text, keys masked.
+
+    Never with a traceback: an exception raised by an agent, an LLM client or a widget handler may carry
+    agent text that echoes a key, and a traceback's frames print it again where no scrubber looks.
+    """
+    logger.warning("%s: %s", what, scrub_text(describe_exception(exc), list(secrets)))

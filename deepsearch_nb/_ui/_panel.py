@@ -24,6 +24,7 @@ import ipywidgets as widgets
 
 from .._errors import DeepSearchError
 from .._protocol import Chunk, HitlRequest, Outline, ProgressUpdate, Source, stage_label
+from .._secrets import log_failure
 from ..runtime import (
     AnswerSubmitted,
     ChunkReceived,
@@ -327,7 +328,7 @@ class ResearchPanel:
         try:
             self.run.cancel()  # first: the agent's next cancel check must see the event, widgets can wait
         except Exception as exc:  # the cancel request itself failed: say so, let the user retry
-            _log.exception("cancelling %s failed", self.run.key)
+            log_failure(_log, f"cancelling {self.run.key} failed", exc, self.run.secrets)
             self.stopping = False
             message = f"Could not cancel the run: {exc}. Try again."
             self._call_soon(lambda: self._set_message(message, error=True))
@@ -363,7 +364,7 @@ class ResearchPanel:
             self.hitl.set_busy(False)
             self.hitl.show_error(str(exc))
         except Exception as exc:
-            _log.exception("sending an answer to %s failed", self.run.key)
+            log_failure(_log, f"sending an answer to {self.run.key} failed", exc, self.run.secrets)
             self.hitl.set_busy(False)
             self.hitl.show_error(f"Unexpected error: {type(exc).__name__}: {exc}")
         else:

@@ -25,6 +25,7 @@ from .._errors import ConfigurationError, DeepSearchError, RunStateError
 from .._protocol import HitlAnswer, HitlRequest
 from .._report import Report, report_bundle
 from .._report._compare import Comparison, compare
+from .._secrets import log_failure
 from ..agents import Agent
 from ..runtime import (
     Answers,
@@ -292,7 +293,7 @@ class ResearchHandle:
         except DeepSearchError as exc:
             self.error = exc
         except Exception as exc:  # a bug here must not leave a live run or a dead panel behind
-            _log.exception("the research helper failed for %s", self.run.key)
+            log_failure(_log, f"the research helper failed for {self.run.key}", exc, self.run.secrets)
             self.error = exc
             if not self.run.state.terminal:
                 self.run.cancel(f"deepsearch_nb failed: {type(exc).__name__}: {exc}")
@@ -337,7 +338,7 @@ class ResearchHandle:
                 self.comparison = compare(self.original, self.report, labels=("original", "reproduced"))
                 self.report = self.report.with_comparison(self.comparison)
         except Exception as exc:
-            _log.exception("building the report of %s failed", self.run.key)
+            log_failure(_log, f"building the report of {self.run.key} failed", exc, self.run.secrets)
             self.error = self.error or exc
         if panel is None:
             return
@@ -346,8 +347,8 @@ class ResearchHandle:
                 panel.replace_with(report_bundle(self.report.doc))
             else:
                 panel.replace_with({"text/plain": f"deepsearch_nb could not build the report: {self.error}"})
-        except Exception:
-            _log.exception("replacing the panel of %s failed", self.run.key)
+        except Exception as exc:
+            log_failure(_log, f"replacing the panel of {self.run.key} failed", exc, self.run.secrets)
         finally:
             panel.close()
 
