@@ -40,7 +40,7 @@ class Lifecycle:
         self._running: dict[str, asyncio.Task[None]] = {}
         self._paused: OrderedDict[str, RunRecord] = OrderedDict()
         self._cancelled_keys: OrderedDict[str, None] = OrderedDict()
-        self._abandoned: set[asyncio.Task[None]] = set()
+        self._abandoned: set[asyncio.Task[Any]] = set()
         self._internal: set[asyncio.Task[None]] = set()
         self._bus = cancel_bus
         if cancel_bus is not None:
@@ -64,16 +64,30 @@ class Lifecycle:
         watch(record, self.stall_after_s)
 
     async def _round(self, record: RunRecord, message: str, feedback: str) -> None:
+        number = len(record.rounds)
+        task = asyncio.current_task()
+
+        def overran(outcome: Outcome) -> None:
+            # The agent swallowed the cancel that bounds its ending: settle the round from what it sent,
+            # and leave its task to finish alone (counted as abandoned), as a cancel does.
+            if task is not None and self._running.get(record.key) is task:
+                del self._running[record.key]
+                self._leave(task)
+            self._settle(record, outcome, number)
+
         try:
-            outcome = await produce(record, message, feedback, self._limits)
+            outcome = await produce(record, message, feedback, self._limits, overran)
         except asyncio.CancelledError:
             if not record.cancel_event.is_set():  # cancelled from outside (loop shutdown)
                 self._cancel_now(record, "the run's task was cancelled")
             raise
-        self._settle(record, outcome)
+        self._settle(record, outcome, number)
 
-    def _settle(self, record: RunRecord, outcome: Outcome) -> None:
-        """The one place a round's ending becomes the run's next state."""
+    def _settle(self, record: RunRecord, outcome: Outcome, number: int) -> None:
+        """The one place a round's ending becomes the run's next state (once per round)."""
+        if number <= record.settled_round:
+            return  # settled already (its agent overran its ending), or a later round runs now
+        record.settled_round = number
         if record.cancel_event.is_set() or record.state is not RunState.RUNNING:
             return  # the cancel path finishes the run
         ending = outcome.ending
@@ -161,8 +175,7 @@ class Lifecycle:
                     "alone and may still be working (and spending)."
                 )
                 record.notice(Notice(NoticeKind.ABANDONED, message))
-                self._abandoned.add(task)
-                task.add_done_callback(self._abandoned.discard)
+                self._leave(task)
                 if self._running.get(record.key) is task:
                     del self._running[record.key]
         record.record_chunk(cancel_chunk(record.conversation_id))
@@ -248,7 +261,9 @@ class Lifecycle:
         if state is RunState.CANCELLED:
             self._remember_cancelled(record.key)
         if state is not RunState.COMPLETED:  # the agent released the session itself on ALL END
-            await cleanup_agent(record, cancelled=state is RunState.CANCELLED, timeout=self.cancel_grace_s)
+            cancelled = state is RunState.CANCELLED
+            for step in await cleanup_agent(record, cancelled=cancelled, timeout=self.cancel_grace_s):
+                self._leave(step)
         record.set_state(state)
 
     def _forget(self, record: RunRecord) -> None:
@@ -265,6 +280,11 @@ class Lifecycle:
         self._cancelled_keys[key] = None
         while len(self._cancelled_keys) > self.hitl_capacity:
             self._cancelled_keys.popitem(last=False)
+
+    def _leave(self, task: asyncio.Task[Any]) -> None:
+        """An agent's task that ignored its cancel: counted in ``stats()`` until it finishes alone."""
+        self._abandoned.add(task)
+        task.add_done_callback(self._abandoned.discard)
 
     def _spawn(self, loop: asyncio.AbstractEventLoop, coro: Any) -> None:
         task: asyncio.Task[None] = loop.create_task(coro)

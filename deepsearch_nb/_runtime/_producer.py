@@ -7,7 +7,11 @@ task alive forever by misbehaving at its end:
   by itself, for at most ``end_grace_s``: an agent like the openJiuwen SDK saves its checkpoint after it
   yields the interrupt, so a round is over (and the run WAITING) only once that save has happened;
 * ``aclose()`` gets ``close_grace_s``;
-* an error after the ending chunk is a notice (an unclean end), not a failure of a finished report.
+* an error after the ending chunk is a notice (an unclean end), not a failure of a finished report;
+* those bounds cancel the agent's await, which an agent may swallow: so a timer also fires once both
+  graces (and one more) have passed after the ending chunk, and the lifecycle then settles the round
+  from what was read and leaves the agent's task to finish alone (``overran``). The stream itself is
+  iterated in this one task throughout (an agent's cancel scopes and task groups stay in their task).
 
 A flood of chunks from an agent that never suspends would starve the event loop (widget clicks, timers):
 the producer yields to the loop every few milliseconds of continuous work.
@@ -18,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -33,6 +37,7 @@ __all__ = ["Ending", "Limits", "Outcome", "describe_exception", "produce"]
 _log = logging.getLogger("deepsearch_nb.runtime")
 _BREATHE_EVERY = 64  # chunks between two looks at the clock
 _BREATHE_AFTER_S = 0.004  # continuous work after which the loop gets a turn
+_OVERRUN_S = 0.5  # past both graces: the agent swallowed their cancel
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +71,18 @@ def describe_exception(exc: BaseException) -> str:
     return f"{name}: {text}" if text else name
 
 
-async def produce(record: RunRecord, message: str, feedback: str, limits: Limits) -> Outcome:
-    """Run one round of ``record``'s agent to its ending; cancellation propagates as ``CancelledError``."""
+async def produce(
+    record: RunRecord, message: str, feedback: str, limits: Limits, overran: Callable[[Outcome], None]
+) -> Outcome:
+    """Run one round of ``record``'s agent to its ending; cancellation propagates as ``CancelledError``.
+
+    ``overran`` is called (from a timer, with the round's outcome) when the agent keeps its task busy
+    past every grace after the ending chunk; this coroutine then returns whenever the agent lets it.
+    """
     token = cancel_context.set(record.cancel_event)  # before the first iteration, as the SDK needs
     stream: Any = None
     stop: HitlRequest | bool | None = None  # the interrupt's question, True for ALL END
+    deadline: asyncio.TimerHandle | None = None
     try:
         stream = record.agent.run(
             message, record.conversation_id, record.agent_config, record.report_template, feedback
@@ -85,6 +97,7 @@ async def produce(record: RunRecord, message: str, feedback: str, limits: Limits
         if record.cancel_event.is_set():
             return Outcome(Ending.CANCELLED)
         if stop is not None:
+            deadline = _hard_deadline(record, stop, limits, overran)
             await _finish(record, stream, limits.end_grace_s)
     except asyncio.CancelledError:
         raise
@@ -99,12 +112,35 @@ async def produce(record: RunRecord, message: str, feedback: str, limits: Limits
     finally:
         if stream is not None:
             await _close(record, stream, limits.close_grace_s)
+        if deadline is not None:
+            deadline.cancel()
         cancel_context.reset(token)
     if record.cancel_event.is_set():
         return Outcome(Ending.CANCELLED)
     if isinstance(stop, HitlRequest):
         return Outcome(Ending.PAUSED, request=stop)
     return Outcome(Ending.ENDED)
+
+
+def _hard_deadline(
+    record: RunRecord, stop: HitlRequest | bool, limits: Limits, overran: Callable[[Outcome], None]
+) -> asyncio.TimerHandle:
+    outcome = Outcome(Ending.PAUSED, request=stop) if isinstance(stop, HitlRequest) else Outcome(Ending.ENDED)
+    limit = limits.end_grace_s + limits.close_grace_s + _OVERRUN_S
+
+    def fire() -> None:
+        if record.cancel_event.is_set():
+            return  # the cancel path has the run (and abandons the task after its own grace)
+        record.notice(
+            Notice(
+                NoticeKind.UNCLEAN_END,
+                f"The agent did not let its stream end or close within {limit:g} s after its last chunk "
+                "(it ignored the cancel); its task was left to finish alone and may still be working.",
+            )
+        )
+        overran(outcome)
+
+    return asyncio.get_running_loop().call_later(limit, fire)
 
 
 async def _read(record: RunRecord, stream: AsyncIterator[Any]) -> HitlRequest | bool | None:

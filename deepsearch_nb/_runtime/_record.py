@@ -103,6 +103,7 @@ class RunRecord:
         self.watchdog: asyncio.TimerHandle | None = None  # the stall check of the current round
         self.stalled = False
         self.retiring: RunState | None = None  # the terminal state decided, while its cleanup runs
+        self.settled_round = 0  # the number of the last round whose ending was taken
 
     @property
     def chunk_total(self) -> int:

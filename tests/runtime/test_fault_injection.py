@@ -50,7 +50,7 @@ _T = TypeVar("_T")
 
 settings.register_profile(
     "faults",
-    max_examples=40,
+    max_examples=60,
     deadline=timedelta(seconds=10),
     database=None,
     derandomize=os.environ.get("CI") == "true",
@@ -170,15 +170,20 @@ def _step(fault: Fault, release: asyncio.Event | None) -> Any:
 
 
 def script(tokens: int, ending: str, fault_list: Sequence[Fault], release: asyncio.Event | None) -> list[Any]:
-    """A round of ``tokens`` valid chunks with the faults at their indices, then its ending."""
+    """A round of ``tokens`` valid chunks with the faults at their indices, then its ending.
+
+    A fault whose index is past the last token comes after the ending chunk (a ``finally`` that raises,
+    hangs or ignores the cancel after ALL END or after the question).
+    """
     body: list[Any] = [chunk("sub_reporter", "message", f"t{i} ", section_idx="1") for i in range(tokens)]
-    for fault in sorted(fault_list, key=lambda f: f.at, reverse=True):
-        body.insert(min(fault.at, len(body)), _step(fault, release))
+    tail = [_step(f, release) for f in fault_list if f.at > tokens]
+    for fault in sorted((f for f in fault_list if f.at <= tokens), key=lambda f: f.at, reverse=True):
+        body.insert(fault.at, _step(fault, release))
     if ending == "report":
-        return [*body, final_result("# R\n\ndone"), all_end()]
+        return [*body, final_result("# R\n\ndone"), all_end(), *tail]
     if ending == "question":
-        return [*body, *clarification()]
-    return body  # the stream just stops (no ALL END, no question)
+        return [*body, *clarification(), *tail]
+    return [*body, *tail]  # the stream just stops (no ALL END, no question)
 
 
 # --- the harness ---------------------------------------------------------------------------------
@@ -266,7 +271,7 @@ def check_nothing_lost(run: Run, agent: CountingAgent) -> None:
 # --- the cases -----------------------------------------------------------------------------------
 
 
-@FAULTS
+@settings(FAULTS, max_examples=100)
 @given(
     tokens=st.integers(min_value=0, max_value=40),
     ending=st.sampled_from(["report", "question", "none"]),
@@ -333,7 +338,7 @@ ops = st.builds(
 )
 
 
-@settings(FAULTS, max_examples=30)
+@settings(FAULTS, max_examples=50)
 @given(
     plan=st.lists(ops, min_size=1, max_size=16),
     shapes=st.lists(

@@ -13,6 +13,7 @@ text itself and must keep coping.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import io
 import itertools
@@ -83,6 +84,17 @@ async def _finally_raises() -> AsyncIterator[dict[str, Any]]:
             yield item
     finally:
         raise RuntimeError("the agent's finally broke")
+
+
+async def _finally_swallows_the_cancel() -> AsyncIterator[dict[str, Any]]:
+    try:
+        for item in REPORT:
+            yield item
+    finally:
+        end = time.monotonic() + 1.5
+        while time.monotonic() < end:  # a badly written agent: its finally ignores every cancel
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(0.02)
 
 
 class _HangingClose:
@@ -217,6 +229,41 @@ async def test_f5_a_finally_that_awaits_forever_after_all_end_still_completes() 
     assert run.result is not None
     assert NoticeKind.UNCLEAN_END in _kinds(run.notices)
     await manager.drain(5)
+    assert manager.stats().is_idle, manager.stats()
+
+
+async def test_f5_a_finally_that_swallows_the_cancel_after_all_end_still_completes_in_time() -> None:
+    manager = RunManager(end_grace_s=0.1, close_grace_s=0.1, cancel_grace_s=0.3)
+    started = time.monotonic()
+    run = manager.start(_Agent(_finally_swallows_the_cancel), "Grid storage?")
+    await asyncio.wait_for(run.wait(), 1.2)  # before: RUNNING until the agent let go (1.5 s), no notice
+    assert run.state is RunState.COMPLETED
+    assert time.monotonic() - started < 1.2
+    assert NoticeKind.UNCLEAN_END in _kinds(run.notices)
+    assert manager.stats().abandoned_tasks == 1  # the agent's task, still in its finally: shown, not hidden
+    for _ in range(150):
+        if manager.stats().is_idle:
+            break
+        await asyncio.sleep(0.02)
+    assert manager.stats().is_idle, manager.stats()
+
+
+async def test_f5_a_cleanup_that_swallows_the_cancel_does_not_hold_the_run() -> None:
+    class CleanupSwallows(ScriptedAgent):
+        async def cleanup_session(self, conversation_id: str) -> None:
+            end = time.monotonic() + 1.5
+            while time.monotonic() < end:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.sleep(0.02)
+
+    manager = RunManager(cancel_grace_s=0.1)
+    run = manager.start(CleanupSwallows([chunk("sub_reporter", "message", "x"), Raise(RuntimeError("x"))]), "Q?")
+    await asyncio.wait_for(run.wait(), 1.2)  # before: RUNNING for as long as the cleanup wanted
+    assert run.state is RunState.FAILED
+    for _ in range(150):
+        if manager.stats().is_idle:
+            break
+        await asyncio.sleep(0.02)
     assert manager.stats().is_idle, manager.stats()
 
 
