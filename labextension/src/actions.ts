@@ -1,12 +1,14 @@
 /**
  * "Copy Markdown" and "Download .md": both hand over the report's Markdown exactly as the agent
  * wrote it (with its own reference list), so the copy reads the same outside JupyterLab.
+ * "Download .html": the report as shown, as a standalone page that loads nothing (see ./exportHtml).
  */
 
 import { h } from './dom';
 
-/** Both action buttons, and a polite live region that says what happened. */
-export function actionsBar(markdown: string, fileStem: string): HTMLElement {
+/** The action buttons, and a polite live region that says what happened. `page` builds the HTML page
+ * when its button is pressed (the view is complete by then). */
+export function actionsBar(markdown: string, fileStem: string, page?: () => string): HTMLElement {
   const status = h('span', { className: 'deepsearch-action-status', attrs: { role: 'status', 'aria-live': 'polite' } });
   const copy = h(
     'button',
@@ -30,11 +32,26 @@ export function actionsBar(markdown: string, fileStem: string): HTMLElement {
     downloadText(markdown, `${fileStem}.md`);
     status.textContent = `Saved as ${fileStem}.md.`;
   });
+  const html = page
+    ? h(
+        'button',
+        {
+          className: 'deepsearch-button',
+          attrs: { type: 'button', 'aria-label': 'Download the report as a standalone HTML page' }
+        },
+        'Download .html'
+      )
+    : null;
+  html?.addEventListener('click', () => {
+    downloadText(page!(), `${fileStem}.html`, 'text/html;charset=utf-8');
+    status.textContent = `Saved as ${fileStem}.html.`;
+  });
   return h(
     'div',
     { className: 'deepsearch-actions', attrs: { role: 'group', 'aria-label': 'Report actions' } },
     copy,
     download,
+    html,
     status
   );
 }
@@ -63,8 +80,8 @@ export async function copyText(text: string): Promise<boolean> {
 }
 
 /** Save text as a file through a temporary object URL. */
-export function downloadText(text: string, filename: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: 'text/markdown;charset=utf-8' }));
+export function downloadText(text: string, filename: string, type = 'text/markdown;charset=utf-8'): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
   const link = h('a', { attrs: { href: url, download: filename } });
   document.body.appendChild(link);
   try {

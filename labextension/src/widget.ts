@@ -8,6 +8,7 @@ import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { actionsBar, fileStem } from './actions';
+import { standaloneHtml } from './exportHtml';
 import { h } from './dom';
 import {
   dropRepeatedTitle,
@@ -115,7 +116,11 @@ export class ReportWidget extends Widget implements IRenderMime.IRenderer {
       header(report),
       ...[notices(report)].filter(isElement),
       ...(report.report_markdown.trim()
-        ? [actionsBar(report.report_markdown, fileStem(report.title || report.question))]
+        ? [
+            actionsBar(report.report_markdown, fileStem(report.title || report.question), () =>
+              standaloneHtml(this.node, headerTitle(report))
+            )
+          ]
         : []),
       body,
       sourcesPart(report.sources, ids, links),
