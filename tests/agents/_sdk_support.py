@@ -10,8 +10,10 @@ per process), set before the first SDK import.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import secrets
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -24,7 +26,10 @@ from deepsearch_nb.testing import NetworkGuard, StubLLM, loopback_only
 
 pytest.importorskip("openjiuwen_deepsearch", reason="the openJiuwen SDK is not installed (the 'sdk' extra)")
 
-LOG_DIR = Path(os.environ.setdefault("DEEPSEARCH_NB_SDK_LOG_DIR", tempfile.mkdtemp(prefix="deepsearch-nb-sdk-logs-")))
+if "DEEPSEARCH_NB_SDK_LOG_DIR" not in os.environ:  # one folder for the session, removed at exit
+    os.environ["DEEPSEARCH_NB_SDK_LOG_DIR"] = tempfile.mkdtemp(prefix="deepsearch-nb-sdk-logs-")
+    atexit.register(shutil.rmtree, os.environ["DEEPSEARCH_NB_SDK_LOG_DIR"], ignore_errors=True)
+LOG_DIR = Path(os.environ["DEEPSEARCH_NB_SDK_LOG_DIR"])
 KEY_ENV = "DEEPSEARCH_NB_TEST_LLM_KEY"
 MODEL = "stub-model"
 # The SDK's tracer dumps a model holding an InteractiveInput where it declares a dict: pydantic warns on
