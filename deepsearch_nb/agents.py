@@ -21,6 +21,7 @@ from ._agents._base import (
     cancel_context,
     raise_if_cancelled,
 )
+from ._agents._select import AGENT_KINDS, agent_from_spec, make_agent
 from ._errors import RemoteAgentError
 from ._protocol import (
     ALL_END,
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from ._agents._sdk import OpenJiuwenAgent
 
 __all__ = [
+    "AGENT_KINDS",
     "ALL_END",
     "DEMO_ANSWERS",
     "DEMO_QUESTION",
@@ -86,8 +88,10 @@ __all__ = [
     "SupportsSessionCleanup",
     "SupportsSpec",
     "SupportsTaskCancel",
+    "agent_from_spec",
     "cancel_chunk",
     "cancel_context",
+    "make_agent",
     "parse_chunk",
     "raise_if_cancelled",
     "stage_label",
