@@ -68,6 +68,7 @@ class Worker:
         self.id = worker_id
         self.conversations: dict[str, Conversation] = {}
         self.open_streams = 0
+        self._background: set[asyncio.Future[None]] = set()
         if shared is not None:
             shared.add_resume_handler(self._on_resume_requested)
 
@@ -235,8 +236,10 @@ class Worker:
             del self.conversations[key]
         if conversation.agent.handed_to is None:
             _log.info("worker %s: %s ended %s", self.id, key, event.state.value)
-            if self.shared is not None:
-                asyncio.ensure_future(self.shared.drop_record(key))  # noqa: RUF006 - bounded, logged on failure
+            if self.shared is not None:  # bounded, and logged when it fails; kept until done
+                task = asyncio.ensure_future(self.shared.drop_record(key))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
 
     async def _stream(
         self, key: str, conversation: Conversation, events: AsyncGenerator[RunEvent, None]

@@ -37,6 +37,25 @@ _RECORD = "deepsearch:conversation:"
 _PAUSED = "deepsearch:paused"  # sorted set: paused keys by the time they paused
 _SESSION = "deepsearch:local-session:"
 
+# KEYS: the record, the paused set. ARGV: record JSON, TTL s, member, now, capacity, record key prefix.
+_SAVE_AND_EVICT = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[4]) - tonumber(ARGV[2]))
+local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
+local evicted = {}
+if over > 0 then
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, over)) do
+    if member ~= ARGV[3] and #evicted < over then
+      redis.call('ZREM', KEYS[2], member)
+      redis.call('DEL', ARGV[6] .. member)
+      table.insert(evicted, member)
+    end
+  end
+end
+return evicted
+"""
+
 ResumeHandler = Callable[[str, str, int, str], None]
 """Called with ``(space_id, conversation_id, epoch, requesting worker)``."""
 
@@ -161,24 +180,17 @@ class Shared:
             return None
 
     async def save_record(self, record: ConversationRecord) -> list[str]:
-        """Write the record; returns the keys evicted beyond ``capacity`` (their records are gone)."""
-        now = time.time()
+        """Write the record; returns the keys evicted beyond ``capacity`` (their records are gone).
+
+        One Lua script, so that no other worker's write or drop can slip between counting the paused
+        conversations and choosing which to evict (the record just written is never one of them).
+        """
         ttl = max(1, int(self.ttl_s))
+        args = [record.to_json(), ttl, record.key, time.time(), self.capacity, _RECORD]
 
         async def write(client: Any) -> list[str]:
-            async with client.pipeline(transaction=True) as pipe:
-                pipe.set(_RECORD + record.key, record.to_json(), ex=ttl)
-                pipe.zadd(_PAUSED, {record.key: now})
-                pipe.zremrangebyscore(_PAUSED, "-inf", now - ttl)
-                pipe.zcard(_PAUSED)
-                *_, count = await pipe.execute()
-            if count <= self.capacity:
-                return []
-            popped = await client.zpopmin(_PAUSED, count - self.capacity)
-            evicted = [m.decode() if isinstance(m, bytes) else str(m) for m, _ in popped]
-            if evicted:
-                await client.delete(*[_RECORD + k for k in evicted])
-            return evicted
+            popped = await client.eval(_SAVE_AND_EVICT, 2, _RECORD + record.key, _PAUSED, *args)
+            return [m.decode() if isinstance(m, bytes) else str(m) for m in popped]
 
         return await self._call("saving a paused conversation", write)
 

@@ -104,3 +104,39 @@ async def test_a_server_that_cannot_be_reached_is_a_clear_failure() -> None:
     finally:
         await manager.aclose(5)
         await agent.aclose()
+
+
+async def test_paused_conversations_expire_and_the_oldest_is_evicted_beyond_capacity(own_redis: RedisProcess) -> None:
+    import json
+
+    import httpx
+    import redis
+
+    server = ServerProcess(own_redis.url, extra=["--hitl-capacity", "1", "--session-ttl", "60"])
+    store = redis.Redis.from_url(own_redis.url)
+    url = server.url + "/api/v1/agent/deepsearch/run/"
+    first = {"space_id": "team", "conversation_id": "conv_old", "message": DEMO_QUESTION}
+    second = {**first, "conversation_id": "conv_new"}
+    try:
+        client = httpx.AsyncClient(timeout=30)
+        async with client, client.stream("POST", url, json=first, headers=server.headers) as old:
+            lines = old.aiter_lines()
+            async for line in lines:
+                if "waiting_user_input" in line:
+                    break
+            assert 0 < store.ttl("deepsearch:conversation:team:conv_old") <= 60
+            assert 0 < store.ttl("deepsearch:local-session:conv_old") <= 60
+            async with client.stream("POST", url, json=second, headers=server.headers) as new:
+                async for line in new.aiter_lines():
+                    if "waiting_user_input" in line:
+                        break
+                rest = [json.loads(line[5:]) async for line in lines if line.startswith("data:")]
+                assert [c["event"] for c in rest] == ["cancel"]  # the oldest question was evicted
+                assert store.get("deepsearch:conversation:team:conv_old") is None
+                assert store.exists("deepsearch:conversation:team:conv_new"), server.log()
+                await post(server.url, {**second, "message": "", "interrupt_feedback": "cancel"}, server.headers)
+        await wait_until(lambda: store.get("deepsearch:local-session:conv_old") is None)
+        assert "evicting team:conv_old (more than 1 paused)" in server.log()
+    finally:
+        store.close()
+        server.close()
