@@ -114,7 +114,7 @@ class Run:
     @property
     def chunks(self) -> Sequence[Chunk]:
         """The latest chunks (up to the manager's ``history_limit``; ``chunk_total`` counts them all)."""
-        return _View(self._record.chunks)
+        return self._record.chunks
 
     @property
     def chunk_total(self) -> int:
