@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
 from collections.abc import AsyncIterator
 
 import pytest
 
 from deepsearch_nb.runtime import RunManager
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every run writes a transcript by default: in the tests (and the kernels and notebooks they start,
+    which inherit the environment) into a temporary folder, never into the repository."""
+    os.environ.setdefault("DEEPSEARCH_NB_TRANSCRIPTS", tempfile.mkdtemp(prefix="deepsearch-nb-test-transcripts-"))
 
 
 @pytest.fixture
