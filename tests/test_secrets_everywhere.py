@@ -248,16 +248,7 @@ class FailingCleanups:
         raise RuntimeError(f"cancel_tasks failed with key {KEY}")
 
 
-NOTICE_LEAK = pytest.mark.xfail(
-    strict=True,
-    reason="run.notices holds the agent's raw text ('The agent raised after its last chunk: ...', "
-    "_runtime/_producer.py); RunRecord.notice() must scrub notice.message with the run's secrets",
-)
-
-
-@pytest.mark.parametrize(
-    "cancel", [pytest.param(False, marks=NOTICE_LEAK), True], ids=["finally-after-all-end", "cancelled"]
-)
+@pytest.mark.parametrize("cancel", [False, True], ids=["finally-after-all-end", "cancelled"])
 async def test_errors_of_an_agent_closing_or_cleaning_up_are_logged_without_the_key(
     cancel: bool, tmp_path: Path, caplog: pytest.LogCaptureFixture, manager: RunManager
 ) -> None:

@@ -6,8 +6,7 @@ import asyncio
 import logging
 
 from .._agents._base import SupportsSessionCleanup, SupportsTaskCancel
-from .._secrets import scrub_text
-from ._producer import describe_exception
+from .._secrets import describe_exception, scrub_text
 from ._record import RunRecord
 
 __all__ = ["cleanup_agent"]

@@ -29,10 +29,11 @@ from typing import Any
 
 from .._agents._base import cancel_context
 from .._protocol import HitlRequest
+from .._secrets import describe_exception, scrub_text
 from ._events import Notice, NoticeKind
 from ._record import RunRecord
 
-__all__ = ["Ending", "Limits", "Outcome", "describe_exception", "produce"]
+__all__ = ["Ending", "Limits", "Outcome", "produce"]
 
 _log = logging.getLogger("deepsearch_nb.runtime")
 _BREATHE_EVERY = 64  # chunks between two looks at the clock
@@ -59,16 +60,6 @@ class Outcome:
     ending: Ending
     request: HitlRequest | None = None
     error: str | None = None
-
-
-def describe_exception(exc: BaseException) -> str:
-    """``Type: message``, even for an exception whose ``str()`` raises (it must never hide the failure)."""
-    name = type(exc).__name__
-    try:
-        text = str(exc)
-    except Exception:
-        return f"{name} (its message could not be read)"
-    return f"{name}: {text}" if text else name
 
 
 async def produce(
@@ -198,6 +189,10 @@ async def _close(record: RunRecord, stream: Any, grace_s: float) -> None:
         task = asyncio.current_task()
         if task is not None and task.cancelling():
             raise
-        _log.debug("closing an agent stream raised CancelledError", exc_info=True)
-    except Exception:  # a generator that misbehaves while closing
-        _log.debug("closing an agent stream failed", exc_info=True)
+        _log.debug("closing an agent stream of %s raised CancelledError", record.key)
+    except Exception as exc:  # a generator that misbehaves while closing; its text may echo a key
+        _log.debug(
+            "closing an agent stream of %s failed: %s",
+            record.key,
+            scrub_text(describe_exception(exc), list(record.secrets)),
+        )

@@ -18,6 +18,7 @@ from typing import Any, Protocol, overload
 
 from .._agents._base import Agent
 from .._protocol import Chunk, HitlAnswer, HitlRequest, MalformedChunk, ResearchProgress, parse_chunk
+from .._secrets import scrub_text
 from ._events import AnswerBy, ChunkReceived, MalformedChunkReceived, Notice, RunEvent, StateChanged
 from ._state import CancelOutcome, RunState
 
@@ -176,14 +177,27 @@ class RunRecord:
             self.chunks_dropped += drop
 
     def take(self, raw: Any) -> HitlRequest | None:
-        """Read one raw chunk from the agent; returns the question when it was an interrupt."""
+        """Read one raw chunk from the agent; returns the question when it was an interrupt.
+
+        A run that knows secrets checks each chunk for them (a few µs, only for such runs): an agent that
+        echoes its key in a chunk (an LLM error in a section's text) must not carry it to a panel, a
+        server's stream or a transcript.
+        """
         parsed = parse_chunk(raw)
         if isinstance(parsed, MalformedChunk):
             self.keep_malformed(parsed)
             self.progress.malformed += 1
             self.emit(MalformedChunkReceived(parsed))
             return None
-        return self.record_chunk(parsed, raw if type(raw) is str else None)
+        wire = raw if type(raw) is str else None
+        if self.secrets:
+            text = wire if wire is not None else parsed.to_wire()
+            scrubbed = scrub_text(text, list(self.secrets))
+            if scrubbed != text:
+                again = parse_chunk(scrubbed)
+                if isinstance(again, Chunk):
+                    parsed, wire = again, scrubbed
+        return self.record_chunk(parsed, wire)
 
     def record_chunk(self, chunk: Chunk, wire: str | None = None) -> HitlRequest | None:
         """Keep, fold and announce a chunk (the agent's, or the runtime's own cancel chunk)."""
@@ -205,6 +219,9 @@ class RunRecord:
                 _log.exception("a run listener failed on %s", type(event).__name__)
 
     def notice(self, notice: Notice) -> None:
+        """Keep and announce a notice, masked: its text may quote the agent's own error."""
+        if self.secrets:
+            notice = Notice(notice.kind, scrub_text(notice.message, list(self.secrets)))
         self.notices.append(notice)
         self.emit(notice)
 
