@@ -49,10 +49,10 @@ async def _managed(script: list[str]) -> float:
     run.subscribe(count)
     await run
     elapsed = time.perf_counter() - start
-    if run.state is not RunState.COMPLETED or len(run.chunks) != len(script) or received < len(script):
+    if run.state is not RunState.COMPLETED or run.chunk_total != len(script) or received < len(script):
         raise RuntimeError(f"benchmark run ended {run.state}: {run.error}")
     await manager.drain()
-    return len(run.chunks) / elapsed
+    return run.chunk_total / elapsed
 
 
 async def _measure() -> dict[str, Any]:
