@@ -96,7 +96,7 @@ def sdk(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSdk]:
         def get_checkpointer(cls) -> Checkpointer:
             return Checkpointer()
 
-    modules = {
+    modules: dict[str, dict[str, Any]] = {
         "openjiuwen_deepsearch.framework.openjiuwen.agent.agent_factory": {"AgentFactory": AgentFactory},
         "openjiuwen_deepsearch.config.config": {"Config": Config},
         "openjiuwen_deepsearch.utils.constants_utils.session_contextvars": {"cancel_context": fake.cancel_context},

@@ -89,11 +89,12 @@ async def test_a_consumer_that_stops_at_the_pause_still_gets_the_round_saved(llm
     agent = make_agent(llm)
     stream = agent.run(QUESTION, "stop_at_pause")
     async for raw in stream:
+        assert isinstance(raw, str)
         if json.loads(raw)["message_type"] == "interrupt":
             break
-    await stream.aclose()  # what a consumer that stops at the question does
+    await stream.aclose()  # type: ignore[attr-defined]  # what a consumer that stops at the question does
     assert "checkpointer._graph_store.store_ck" in agent.sdk_sessions("stop_at_pause")  # the save has landed
-    resumed = [json.loads(c) async for c in agent.run("Focus on costs.", "stop_at_pause", None, "", "accepted")]
+    resumed = [json.loads(str(c)) async for c in agent.run("Focus on costs.", "stop_at_pause", None, "", "accepted")]
     assert resumed[-1]["agent"] == "outline_interaction" and resumed[-1]["message_type"] == "interrupt"
     await agent.cleanup_session("stop_at_pause")
     await asyncio.sleep(0.05)

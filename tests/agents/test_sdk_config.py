@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,11 +81,13 @@ def test_rebuilding_asks_for_the_key_variable(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(ConfigurationError, match=r"passed as a value, which is never saved.*api_key_env="):
         agent_from_spec({**inline, "config": {**inline["config"], "api_key_env": None}})
     monkeypatch.setenv("MY_KEY", "ffeeddccbbaa99887766554433221100")
-    assert agent_from_spec(inline, api_key_env="MY_KEY").secret_values() == ["ffeeddccbbaa99887766554433221100"]
+    rebuilt = agent_from_spec(inline, api_key_env="MY_KEY")
+    assert isinstance(rebuilt, OpenJiuwenAgent)
+    assert rebuilt.secret_values() == ["ffeeddccbbaa99887766554433221100"]
 
 
 def test_an_sdk_agent_config_is_kept_and_its_keys_held_apart() -> None:
-    config = {
+    config: dict[str, Any] = {
         "llm_config": {"general": {"model_name": "m", "base_url": URL, "api_key": "abcdef0123456789abcdef"}},
         "outliner_max_section_num": 4,
     }

@@ -26,7 +26,7 @@ from ._sdk_support import QUESTION, SDK_WARNINGS, files_containing, guard, key, 
 __all__ = ["guard", "key", "llm", "workdir"]  # fixtures used by name
 pytestmark = SDK_WARNINGS
 
-EDITED = {
+EDITED: dict[str, Any] = {
     "title": "Grid-scale battery storage for a utility",
     "thought": "The planner's own outline.",
     "sections": [

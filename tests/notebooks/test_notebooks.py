@@ -112,7 +112,8 @@ def _papermill(tmp_path: Path, name: str, parameters: dict[str, Any]) -> nbforma
     command += ["-f", str(params), "--cwd", str(NOTEBOOKS), "-k", "python3", "--no-progress-bar"]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return nbformat.read(out, as_version=4)
+    notebook: nbformat.NotebookNode = nbformat.read(out, as_version=4)
+    return notebook
 
 
 def _reports(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
@@ -131,7 +132,7 @@ def test_papermill_runs_the_notebook_with_two_parameter_sets_and_the_report_foll
     corpus.mkdir()
     (corpus / "origins.md").write_text("# Tea origins\n\nTea drinking began in China thousands of years ago.\n")
     (corpus / "trade.txt").write_text("Tea trade\n\nThe tea trade carried tea along the Silk Road to Europe.\n")
-    sets = {
+    sets: dict[str, dict[str, Any]] = {
         "storage": {
             "question": "How do grid batteries fail?",
             "answers": ["Fire safety only.", "accept"],

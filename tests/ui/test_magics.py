@@ -87,7 +87,7 @@ def test_bad_agent_config_is_one_line(tmp_path: Path) -> None:
 
 
 def test_wait_cells_are_awaited_and_others_untouched() -> None:
-    manager = TransformerManager()  # type: ignore[no-untyped-call]
+    manager = TransformerManager()
 
     def transformed(cell: str) -> str:
         code = manager.transform_cell(cell)
