@@ -58,8 +58,9 @@ def test_exported_objects_name_a_public_module(name: str) -> None:
             assert getattr(importlib.import_module(home), attr) is obj
 
 
-# A test double's simulated network failure must look like one to the code under test.
-_FOREIGN_ERRORS = {"NetworkBlocked": OSError}
+# Test doubles of foreign failures must look like them to the code under test (a refused connection,
+# a third-party exception).
+_FOREIGN_ERRORS = {"NetworkBlocked": OSError, "UnprintableError": Exception}
 
 
 def test_every_exported_error_derives_from_the_root() -> None:

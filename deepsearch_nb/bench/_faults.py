@@ -31,18 +31,19 @@ import secrets
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .._report import Report
-from ..agents import cancel_context
 from ..runtime import Run, RunManager, RunState
 from ..testing import (
     Hang,
+    HangingCloseStream,
     IgnoreCancel,
     Raise,
     ScriptedAgent,
+    UnprintableError,
     all_end,
     chunk,
     clarification,
@@ -75,33 +76,6 @@ SETTLE_S = 0.3  # how long a case lets its run go before it steers (the scripts 
 FLOOD = 1_000_000
 _FAULTS = ("raise", "unprintable", "keyboard", "hang", "ignore_cancel", "garbage")
 _GARBAGE: tuple[Any, ...] = (b"\xff\x00", "{not json", 42, None, [1, 2], {"agent": 5}, "x" * 100_000, "")
-
-
-class _Unprintable(Exception):
-    def __str__(self) -> str:  # an exception whose text cannot be read
-        raise RuntimeError("__str__ is broken")
-
-
-class _Counting(ScriptedAgent):
-    """Counts the items it yielded per conversation while the run's cancel event was unset."""
-
-    def __init__(self, *rounds: Sequence[Any]) -> None:
-        super().__init__(*rounds)
-        self.delivered: collections.Counter[str] = collections.Counter()
-
-    async def run(
-        self,
-        message: str,
-        conversation_id: str,
-        agent_config: Mapping[str, Any] | None = None,
-        report_template: str = "",
-        interrupt_feedback: str = "",
-    ) -> AsyncIterator[Any]:
-        event = cancel_context.get()
-        async for item in super().run(message, conversation_id, agent_config, report_template, interrupt_feedback):
-            if event is None or not event.is_set():
-                self.delivered[conversation_id] += 1
-            yield item
 
 
 class _Handwritten:
@@ -138,23 +112,6 @@ async def _finally_raises() -> AsyncIterator[Any]:
         raise RuntimeError("finally broke")
 
 
-class _HangingClose:
-    def __init__(self) -> None:
-        self._items = iter(_REPORT)
-
-    def __aiter__(self) -> _HangingClose:
-        return self
-
-    async def __anext__(self) -> Any:
-        try:
-            return next(self._items)
-        except StopIteration:
-            raise StopAsyncIteration from None
-
-    async def aclose(self) -> None:
-        await asyncio.Event().wait()
-
-
 # --- faults ----------------------------------------------------------------------------------------
 
 
@@ -168,7 +125,7 @@ def _script(rng: random.Random, release: asyncio.Event) -> list[Any]:
         kind = rng.choice(_FAULTS)
         step: Any = {
             "raise": Raise(RuntimeError("fault")),
-            "unprintable": Raise(_Unprintable()),
+            "unprintable": Raise(UnprintableError()),
             "keyboard": Raise(KeyboardInterrupt()),
             "hang": Hang(),
             "ignore_cancel": IgnoreCancel(release, max_s=0.3),
@@ -204,7 +161,7 @@ async def _finish(manager: RunManager, runs: Sequence[tuple[Run, Any]]) -> tuple
 async def _random_case(rng: random.Random) -> tuple[int, bool]:
     manager = _manager()
     release = asyncio.Event()
-    agent = _Counting(_script(rng, release), _script(rng, release))
+    agent = ScriptedAgent(_script(rng, release), _script(rng, release))
     run = manager.start(agent, "Fault question?", conversation_id="case")
     cancel_at = rng.choice((None, rng.randint(0, 30)))
     if cancel_at is not None:
@@ -235,7 +192,7 @@ async def _handwritten_case(make: Callable[[], Any]) -> tuple[int, bool]:
 def _orphan_case() -> tuple[int, bool]:
     """A run paused inside ``asyncio.run`` and cancelled after that loop closed (its own thread)."""
     manager = _manager()
-    agent = _Counting(clarification(), _REPORT)
+    agent = ScriptedAgent(clarification(), _REPORT)
 
     async def main() -> Run:
         run = manager.start(agent, "Fault question?", conversation_id="case")
@@ -250,7 +207,11 @@ def _orphan_case() -> tuple[int, bool]:
 async def _faults() -> dict[str, int]:
     rng = random.Random(SEED)
     cases: list[Callable[[], Any]] = [lambda: _random_case(rng) for _ in range(RANDOM_CASES)]
-    makers: tuple[Callable[[], Any], ...] = (_finally_hangs, _finally_raises, _HangingClose)
+    makers: tuple[Callable[[], Any], ...] = (
+        _finally_hangs,
+        _finally_raises,
+        functools.partial(HangingCloseStream, _REPORT),
+    )
     cases += [functools.partial(_handwritten_case, make) for make in makers]
     cases.append(lambda: asyncio.to_thread(_orphan_case))
     survived = lost_total = leaks = hangs = 0

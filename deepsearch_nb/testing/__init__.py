@@ -12,7 +12,18 @@ messages widgets would send to a browser (panel tests and the stream benchmark):
     )
 """
 
-from ._agents import AgentCall, Hang, IgnoreCancel, Pause, Raise, ScriptedAgent, WaitFor, until_chunks
+from ._agents import (
+    AgentCall,
+    Hang,
+    HangingCloseStream,
+    IgnoreCancel,
+    Pause,
+    Raise,
+    ScriptedAgent,
+    UnprintableError,
+    WaitFor,
+    until_chunks,
+)
 from ._chunks import (
     all_end,
     chunk,
@@ -32,6 +43,7 @@ __all__ = [
     "AgentCall",
     "CommRecorder",
     "Hang",
+    "HangingCloseStream",
     "IgnoreCancel",
     "LlmRequest",
     "NetworkBlocked",
@@ -41,6 +53,7 @@ __all__ = [
     "RecordedMessage",
     "ScriptedAgent",
     "StubLLM",
+    "UnprintableError",
     "WaitFor",
     "all_end",
     "chunk",

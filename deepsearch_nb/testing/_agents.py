@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .._agents._base import cancel_context
 from .._agents._replay import ReplayAgent
 
 if TYPE_CHECKING:
     from ..runtime import Run
 
-__all__ = ["AgentCall", "Hang", "IgnoreCancel", "Pause", "Raise", "ScriptedAgent", "WaitFor", "until_chunks"]
+__all__ = [
+    "AgentCall",
+    "Hang",
+    "HangingCloseStream",
+    "IgnoreCancel",
+    "Pause",
+    "Raise",
+    "ScriptedAgent",
+    "UnprintableError",
+    "WaitFor",
+    "until_chunks",
+]
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,32 @@ class IgnoreCancel:
     max_s: float = 30.0
 
 
+class UnprintableError(Exception):
+    """An exception whose text cannot be read (a C extension's, or a buggy ``__str__``)."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("__str__ is broken")
+
+
+class HangingCloseStream:
+    """A hand-written async iterator of ``items`` whose ``aclose()`` never returns (a misbehaving agent)."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self._items: Iterator[Any] = iter(items)
+
+    def __aiter__(self) -> HangingCloseStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return next(self._items)
+        except StopIteration:
+            raise StopAsyncIteration from None
+
+    async def aclose(self) -> None:
+        await asyncio.Event().wait()
+
+
 @dataclass(frozen=True)
 class AgentCall:
     """One ``run`` call the fake received."""
@@ -72,6 +111,9 @@ class ScriptedAgent(ReplayAgent):
         self.cleaned: list[str] = []  # conversation ids passed to cleanup_session
         self.tasks_cancelled: list[str] = []  # conversation ids passed to cancel_tasks
         self.closed_streams = 0  # how many rounds ended through aclose()/cancellation
+        # Items yielded per conversation while the run's cancel event was not set. Nothing suspends between
+        # such a yield and the producer's own cancel check, so each must reach the run (kept or counted).
+        self.delivered: collections.Counter[str] = collections.Counter()
 
     async def run(
         self,
@@ -82,8 +124,11 @@ class ScriptedAgent(ReplayAgent):
         interrupt_feedback: str = "",
     ) -> AsyncIterator[Any]:
         self.calls.append(AgentCall(message, conversation_id, agent_config, report_template, interrupt_feedback))
+        event = cancel_context.get()
         try:
             async for item in super().run(message, conversation_id, agent_config, report_template, interrupt_feedback):
+                if event is None or not event.is_set():
+                    self.delivered[conversation_id] += 1
                 yield item
         except (GeneratorExit, asyncio.CancelledError):
             self.closed_streams += 1

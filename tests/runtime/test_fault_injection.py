@@ -14,7 +14,6 @@ Bounded and deterministic in CI: modest ``max_examples``, a per-example deadline
 from __future__ import annotations
 
 import asyncio
-import collections
 import concurrent.futures
 import contextlib
 import json
@@ -22,7 +21,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -32,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deepsearch_nb import InvalidInputError, RunState, RunStateError
-from deepsearch_nb.agents import Chunk, cancel_context, parse_chunk
+from deepsearch_nb.agents import Chunk, parse_chunk
 from deepsearch_nb.runtime import Run, RunManager, RunNotFound
 from deepsearch_nb.testing import (
     Hang,
@@ -40,6 +39,7 @@ from deepsearch_nb.testing import (
     Pause,
     Raise,
     ScriptedAgent,
+    UnprintableError,
     all_end,
     chunk,
     clarification,
@@ -76,38 +76,7 @@ def _surrogates_repaired() -> bool:
 SURROGATES_FIXED = _surrogates_repaired()
 
 
-class Unprintable(Exception):
-    def __str__(self) -> str:
-        raise RuntimeError("__str__ is broken")
-
-
 # --- the agent: a ScriptedAgent that counts what it delivered before its run was cancelled ----------
-
-
-class CountingAgent(ScriptedAgent):
-    """Counts, per conversation, the items it yielded while the run's cancel event was not set.
-
-    Between this yield and the producer's own cancel check nothing suspends, so each counted item must
-    reach the run (as a chunk or as a malformed one).
-    """
-
-    def __init__(self, *rounds: Sequence[Any]) -> None:
-        super().__init__(*rounds)
-        self.delivered: collections.Counter[str] = collections.Counter()
-
-    async def run(
-        self,
-        message: str,
-        conversation_id: str,
-        agent_config: Mapping[str, Any] | None = None,
-        report_template: str = "",
-        interrupt_feedback: str = "",
-    ) -> AsyncIterator[Any]:
-        event = cancel_context.get()
-        async for item in super().run(message, conversation_id, agent_config, report_template, interrupt_feedback):
-            if event is None or not event.is_set():
-                self.delivered[conversation_id] += 1
-            yield item
 
 
 # --- strategies ----------------------------------------------------------------------------------
@@ -156,7 +125,7 @@ def _step(fault: Fault, release: asyncio.Event | None) -> Any:
     if fault.kind == "raise":
         return Raise(RuntimeError(f"fault at {fault.at}"))
     if fault.kind == "unprintable":
-        return Raise(Unprintable())
+        return Raise(UnprintableError())
     if fault.kind == "keyboard":
         return Raise(KeyboardInterrupt())
     if fault.kind == "hang":
@@ -199,7 +168,7 @@ class Case:
         )
     )
     loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop)
-    runs: list[tuple[Run, CountingAgent]] = field(default_factory=list)
+    runs: list[tuple[Run, ScriptedAgent]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -213,7 +182,7 @@ class Case:
         except concurrent.futures.TimeoutError:
             raise AssertionError(f"hang: a call on the run's loop took more than {timeout} s") from None
 
-    def start(self, agent: CountingAgent, conversation_id: str) -> Run | None:
+    def start(self, agent: ScriptedAgent, conversation_id: str) -> Run | None:
         async def start() -> Run:
             return self.manager.start(agent, "Fault question?", conversation_id=conversation_id)
 
@@ -257,7 +226,7 @@ class Case:
             self.loop.close()
 
 
-def check_nothing_lost(run: Run, agent: CountingAgent) -> None:
+def check_nothing_lost(run: Run, agent: ScriptedAgent) -> None:
     own = 1 if run.state is RunState.CANCELLED else 0  # the runtime's own cancel chunk
     received = run.chunk_total - own + run.progress.malformed
     assert received == agent.delivered[run.conversation_id], (
@@ -285,7 +254,7 @@ def test_one_run_with_random_faults_ends_clean(
     """One run, faults at random chunk indices, a cancel at a random chunk and a random answer."""
     case = Case()
     release = asyncio.Event()  # never set: IgnoreCancel gives up after its max_s
-    agent = CountingAgent(script(tokens, ending, fault_list, release), script(3, "report", [], None))
+    agent = ScriptedAgent(script(tokens, ending, fault_list, release), script(3, "report", [], None))
     try:
         run = case.start(agent, "one")
         assert run is not None
@@ -311,7 +280,7 @@ def test_chunk_garbage_never_ends_a_run(garbage_items: list[Any], valid: int) ->
     body: list[Any] = [chunk("sub_reporter", "message", f"t{i} ", section_idx="1") for i in range(valid)]
     for item in garbage_items:
         body.insert(rng.randint(0, len(body)), item)
-    agent = CountingAgent([*body, final_result("# R\n\ndone"), all_end()])
+    agent = ScriptedAgent([*body, final_result("# R\n\ndone"), all_end()])
     try:
         run = case.start(agent, "garbage")
         assert run is not None
@@ -369,7 +338,7 @@ def test_start_cancel_submit_from_threads(
                 if op.action == "start":
                     tokens, ending = shapes[op.conversation]
                     first = script(tokens, ending, fault_list if op.conversation == 0 else [], release)
-                    case.start(CountingAgent(first, script(2, "report", [], None)), conversation)
+                    case.start(ScriptedAgent(first, script(2, "report", [], None)), conversation)
                     continue
                 run = latest(conversation)
                 if run is None:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import io
 import threading
 import time
 import tracemalloc
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import pytest
@@ -29,9 +30,11 @@ from deepsearch_nb.cli import research as cli_research
 from deepsearch_nb.runtime import CancelOutcome, Notice, NoticeKind, RunManager
 from deepsearch_nb.testing import (
     Hang,
+    HangingCloseStream,
     IgnoreCancel,
     Raise,
     ScriptedAgent,
+    UnprintableError,
     chunk,
     clarification,
     many_chunks,
@@ -41,13 +44,6 @@ from deepsearch_nb.testing import (
 )
 
 REPORT = report_round(["Storage got cheaper."])
-
-
-class Unprintable(Exception):
-    """An exception whose text cannot be read (a C extension's, or a buggy ``__str__``)."""
-
-    def __str__(self) -> str:
-        raise RuntimeError("__str__ is broken")
 
 
 class _Agent:
@@ -94,25 +90,6 @@ async def _finally_swallows_the_cancel() -> AsyncIterator[dict[str, Any]]:
         while time.monotonic() < end:  # a badly written agent: its finally ignores every cancel
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.sleep(0.02)
-
-
-class _HangingClose:
-    """A custom async iterator whose ``aclose()`` never returns."""
-
-    def __init__(self) -> None:
-        self._items: Iterator[dict[str, Any]] = iter(REPORT)
-
-    def __aiter__(self) -> _HangingClose:
-        return self
-
-    async def __anext__(self) -> dict[str, Any]:
-        try:
-            return next(self._items)
-        except StopIteration:
-            raise StopAsyncIteration from None
-
-    async def aclose(self) -> None:
-        await asyncio.Event().wait()
 
 
 def _kinds(notices: Any) -> list[NoticeKind]:
@@ -193,12 +170,12 @@ async def test_f3_an_exception_whose_str_raises_still_ends_the_run(manager: RunM
     class CleanupRaises(ScriptedAgent):
         async def cleanup_session(self, conversation_id: str) -> None:
             await super().cleanup_session(conversation_id)
-            raise Unprintable()
+            raise UnprintableError()
 
     if when == "mid-stream":
-        agent: ScriptedAgent = ScriptedAgent([chunk("sub_reporter", "message", "x"), Raise(Unprintable())])
+        agent: ScriptedAgent = ScriptedAgent([chunk("sub_reporter", "message", "x"), Raise(UnprintableError())])
     elif when == "after ALL END":
-        agent = ScriptedAgent([*REPORT, Raise(Unprintable())])
+        agent = ScriptedAgent([*REPORT, Raise(UnprintableError())])
     else:
         agent = CleanupRaises([chunk("sub_reporter", "message", "x"), Raise(RuntimeError("plain"))])
     run = manager.start(agent, "Grid storage?", conversation_id="f3")
@@ -206,11 +183,11 @@ async def test_f3_an_exception_whose_str_raises_still_ends_the_run(manager: RunM
     if when == "after ALL END":
         assert run.state is RunState.COMPLETED
         assert NoticeKind.UNCLEAN_END in _kinds(run.notices)
-        assert "Unprintable" in run.notices[-1].message
+        assert "UnprintableError" in run.notices[-1].message
     else:
         assert run.state is RunState.FAILED
         assert run.error is not None
-        assert ("Unprintable" if when == "mid-stream" else "plain") in run.error
+        assert ("UnprintableError" if when == "mid-stream" else "plain") in run.error
     await manager.drain(5)
     again = manager.start(ScriptedAgent(REPORT), "Grid storage?", conversation_id="f3")  # the key is free
     await asyncio.wait_for(again.wait(), 5)
@@ -268,7 +245,7 @@ async def test_f5_a_cleanup_that_swallows_the_cancel_does_not_hold_the_run() -> 
 
 async def test_f5_an_aclose_that_hangs_is_bounded_and_drain_returns() -> None:
     manager = RunManager(end_grace_s=0.2, close_grace_s=0.2, cancel_grace_s=0.3)
-    run = manager.start(_Agent(_HangingClose), "Grid storage?")
+    run = manager.start(_Agent(functools.partial(HangingCloseStream, REPORT)), "Grid storage?")
     await asyncio.wait_for(run.wait(), 5)
     assert run.state is RunState.COMPLETED
     await manager.drain(5)  # raised TimeoutError (or hung without a timeout) before
@@ -290,7 +267,14 @@ async def test_f5_a_finally_that_raises_after_all_end_keeps_the_report_completed
 async def test_f5_the_cli_returns_when_the_agents_aclose_hangs() -> None:
     out = io.StringIO()
     run, error = await asyncio.wait_for(
-        cli_research(_Agent(_HangingClose), "Grid storage?", answers=[], agent_config={}, interactive=False, out=out),
+        cli_research(
+            _Agent(functools.partial(HangingCloseStream, REPORT)),
+            "Grid storage?",
+            answers=[],
+            agent_config={},
+            interactive=False,
+            out=out,
+        ),
         20,
     )
     assert error is None
