@@ -91,6 +91,8 @@ class Worker:
             conversation = self.conversations.get(key)
             if run is not None and record is not None and not self._current(conversation, record):
                 self._hand_over(key, record.owner)  # the conversation moved on elsewhere: ours is stale
+                with contextlib.suppress(TimeoutError):  # it ends at once (see _hand_over)
+                    await run.wait(timeout=5)
                 run = None
         try:
             if run is not None and run.state is RunState.WAITING_USER_INPUT:
@@ -148,19 +150,24 @@ class Worker:
         config = dict(record.agent_config)
         if request.llm_config:  # keys are never in Redis: this request brings them again
             config["llm_config"] = request.agent_config()["llm_config"]
+        agent = ServedAgent(self.factory(request), resume_with=answer)
+
+        def start() -> Run:
+            return self.runs.start(
+                agent,
+                record.question,
+                conversation_id=request.conversation_id,
+                space_id=request.space_id,
+                agent_config=config,
+                report_template=record.report_template,
+            )
+
+        run = start()  # a refusal (409) here leaves the record and its holder as they were
+        if run.state.terminal:  # this worker remembered the key as cancelled, but it was paused again since
+            run = start()
+        # Only now: the holder closes its held stream and lets its run go; no other worker takes it.
         await self.shared.publish_resume(request.space_id, request.conversation_id, record.epoch)
         await self.shared.drop_record(record.key)
-        agent = ServedAgent(self.factory(request), resume_with=answer)
-        run = self.runs.start(
-            agent,
-            record.question,
-            conversation_id=request.conversation_id,
-            space_id=request.space_id,
-            agent_config=config,
-            report_template=record.report_template,
-        )
-        if run.state.terminal:
-            return _replay(run)
         exchanges = [*record.exchanges, {"stage": pending.stage.value, **_answer_fields(answer)}]
         conversation = Conversation(
             run, agent, record.question, record.agent_config, record.report_template, exchanges, record.epoch

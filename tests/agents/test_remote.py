@@ -144,3 +144,29 @@ async def test_sse_framing_skips_pings_and_joins_data_lines() -> None:
             yield line
 
     assert [d async for d in sse_data(lines())] == ['{"a":\n1}', "2"]
+
+
+async def test_the_token_is_a_secret_a_spec_names_only_by_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from deepsearch_nb import ConfigurationError
+    from deepsearch_nb._agents._select import agent_from_spec, make_agent
+
+    monkeypatch.setenv("TEAM_TOKEN", "tok-test-spec-8d2e")
+    monkeypatch.delenv("DEEPSEARCH_NB_TOKEN", raising=False)
+    agent = make_agent("remote", url="http://127.0.0.1:9", token_env="TEAM_TOKEN")
+    assert isinstance(agent, RemoteAgent)
+    try:
+        assert "tok-test-spec-8d2e" in agent.secret_values()
+        spec = agent.spec()
+        assert spec["config"]["token_env"] == "TEAM_TOKEN" and "tok-test-spec-8d2e" not in repr(spec)
+        rebuilt = agent_from_spec(spec)
+        assert isinstance(rebuilt, RemoteAgent) and "tok-test-spec-8d2e" in rebuilt.secret_values()
+        await rebuilt.aclose()
+        monkeypatch.delenv("TEAM_TOKEN")
+        with pytest.raises(ConfigurationError, match="TEAM_TOKEN, which is not set"):
+            agent_from_spec(spec)
+        monkeypatch.setenv("DEEPSEARCH_NB_TOKEN", "tok-test-default-1a")  # the default variable, when set
+        default = make_agent("remote", url="http://127.0.0.1:9")
+        assert isinstance(default, RemoteAgent) and "tok-test-default-1a" in default.secret_values()
+        await default.aclose()
+    finally:
+        await agent.aclose()
