@@ -62,10 +62,9 @@ check: lint typecheck labextension-test
 test: install system-deps lint typecheck labextension-test
 	$(BIN)/python -m pytest
 
+# Every benchmark, one after the other (the server one needs redis-server: make system-deps).
 bench: install
-	$(BIN)/python -m deepsearch_nb.bench runtime
-	$(BIN)/python -m deepsearch_nb.bench local-agent
-	$(BIN)/python -m deepsearch_nb.bench stream
+	for name in runtime local-agent stream faults sdk server; do $(BIN)/python -m deepsearch_nb.bench $$name || exit 1; done
 
 clean:
 	rm -rf $(OUT) build dist .pytest_cache .mypy_cache .ruff_cache

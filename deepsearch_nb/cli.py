@@ -237,6 +237,7 @@ def _agent(args: argparse.Namespace) -> Any:
         llm_api_key_env=args.llm_api_key_env,
         search=args.search,
         url=args.remote,
+        token_env=args.token_env,
     )
 
 
@@ -300,6 +301,9 @@ def _parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--search", help="sdk agent: 'corpus' (the --corpus documents, default) or a web engine")
         sub.add_argument("--remote", metavar="URL", help="research on a DeepSearch server at URL instead")
+        sub.add_argument(
+            "--token-env", help="with --remote: the variable holding its token (default DEEPSEARCH_NB_TOKEN)"
+        )
         sub.add_argument("--corpus", help="a folder of .md/.txt/.html/.pdf documents (default: the demo corpus)")
         sub.add_argument("--pacing", type=float, default=0.0, help="seconds per streamed token (default 0)")
         sub.add_argument("--config", help="agent_config as JSON")

@@ -34,10 +34,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 _USAGE = (
-    "Usage: %%deepsearch [--agent local|sdk] [--llm-base-url URL --llm-model NAME] [--remote URL] [--corpus DIR] "
-    "[--answers JSON|@FILE] [--config JSON] [--no-hitl] [--pacing S] [--wait], with the question in the cell body."
+    "Usage: %%deepsearch [--agent local|sdk] [--llm-base-url URL --llm-model NAME] [--remote URL [--token-env VAR]] "
+    "[--corpus DIR] [--answers JSON|@FILE] [--config JSON] [--no-hitl] [--pacing S] [--wait], "
+    "with the question in the cell body."
 )
-_AGENT_OPTIONS = ("agent", "llm_base_url", "llm_model", "llm_api_key_env", "remote")
+_AGENT_OPTIONS = ("agent", "llm_base_url", "llm_model", "llm_api_key_env", "remote", "token_env")
 
 
 def _parser() -> _Parser:
@@ -47,6 +48,7 @@ def _parser() -> _Parser:
     parser.add_argument("--llm-model", dest="llm_model", metavar="NAME")
     parser.add_argument("--llm-api-key-env", dest="llm_api_key_env", metavar="VAR")
     parser.add_argument("--remote", metavar="URL")
+    parser.add_argument("--token-env", dest="token_env", metavar="VAR")
     parser.add_argument("--corpus", metavar="DIR")
     parser.add_argument("--answers", metavar="JSON|@FILE")
     parser.add_argument("--config", metavar="JSON")
@@ -165,6 +167,7 @@ def deepsearch_cell_magic(line: str, cell: str) -> Any:
             llm_model=chosen["llm_model"],
             llm_api_key_env=chosen["llm_api_key_env"],
             url=chosen["remote"],
+            token_env=chosen["token_env"],
         )
         handle = research(question, agent=agent, **options)
     except DeepSearchError as exc:  # a bad corpus, config or answers: one line, not a traceback

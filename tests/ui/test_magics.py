@@ -32,6 +32,7 @@ def test_options_become_research_arguments(tmp_path: Path) -> None:
         "llm_model": None,
         "llm_api_key_env": None,
         "remote": None,
+        "token_env": None,
     }
 
 
