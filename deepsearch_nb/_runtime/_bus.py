@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-__all__ = ["CANCEL_CHANNEL", "CancelBus", "CancelHandler", "LocalCancelBus", "RedisCancelBus"]
+__all__ = ["CANCEL_CHANNEL", "CancelBus", "CancelHandler", "LocalCancelBus", "RedisCancelBus", "listen_forever"]
 
 CANCEL_CHANNEL = "deepsearch:cancel"
 
@@ -126,26 +126,7 @@ class RedisCancelBus:
         return True
 
     async def _listen(self) -> None:
-        backoff = 1.0
-        while True:
-            pubsub = self._client.pubsub()
-            try:
-                await pubsub.subscribe(self.channel)
-                self._subscribed.set()
-                backoff = 1.0
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        self._deliver(message.get("data"))
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                self._subscribed.clear()
-                _log.warning("cancel bus lost Redis; retrying in %.0fs", backoff, exc_info=True)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+        await listen_forever(self._client, self.channel, self._deliver, self._subscribed, what="cancel bus")
 
     def _deliver(self, data: Any) -> None:
         try:
@@ -159,3 +140,34 @@ class RedisCancelBus:
                 handler(space_id, conversation_id)
             except Exception:
                 _log.exception("a cancel handler failed")
+
+
+async def listen_forever(
+    client: Any, channel: str, deliver: Callable[[Any], None], subscribed: asyncio.Event, *, what: str
+) -> None:
+    """Deliver every message of a Redis pub/sub ``channel``, for ever, reconnecting when Redis goes away.
+
+    ``subscribed`` is set while the subscription holds (so ``connected`` can say so) and cleared when it is
+    lost; retries back off from 1 to 60 s. Only the error's type is logged: a Redis error may quote its URL,
+    password included. Shared by the cancel bus and the team server's resume channel.
+    """
+    backoff = 1.0
+    while True:
+        pubsub = client.pubsub()
+        try:
+            await pubsub.subscribe(channel)
+            subscribed.set()
+            backoff = 1.0
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    deliver(message.get("data"))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            subscribed.clear()
+            _log.warning("%s lost Redis (%s); retrying in %.0fs", what, type(exc).__name__, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 60.0)
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .._agents._local._session import Session, session_from_data, session_to_data
 from .._errors import ConfigurationError, DeepSearchError
+from .._runtime._bus import listen_forever
 from ..runtime import RedisCancelBus
 from ._records import ConversationRecord
 
@@ -221,26 +222,7 @@ class Shared:
     # --- the resume channel -------------------------------------------------------------------------
 
     async def _listen(self) -> None:
-        backoff = 1.0
-        while True:
-            pubsub = self._client.pubsub()
-            try:
-                await pubsub.subscribe(RESUME_CHANNEL)
-                self._subscribed.set()
-                backoff = 1.0
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        self._deliver(message.get("data"))
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self._subscribed.clear()
-                _log.warning("resume channel lost Redis (%s); retrying in %.0fs", type(exc).__name__, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+        await listen_forever(self._client, RESUME_CHANNEL, self._deliver, self._subscribed, what="resume channel")
 
     def _deliver(self, data: Any) -> None:
         try:
