@@ -37,13 +37,14 @@ from ._chunks import (
 )
 from ._comms import CommRecorder, RecordedMessage, recording_comms
 from ._llm import LlmRequest, StubLLM
-from ._network import NetworkBlocked, NetworkGuard, loopback_only
+from ._network import HttpSends, NetworkBlocked, NetworkGuard, loopback_only, record_http_sends
 
 __all__ = [
     "AgentCall",
     "CommRecorder",
     "Hang",
     "HangingCloseStream",
+    "HttpSends",
     "IgnoreCancel",
     "LlmRequest",
     "NetworkBlocked",
@@ -63,6 +64,7 @@ __all__ = [
     "loopback_only",
     "many_chunks",
     "outline_round",
+    "record_http_sends",
     "recording_comms",
     "report_round",
     "tokens",

@@ -14,11 +14,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["NetworkBlocked", "NetworkGuard", "loopback_only"]
+__all__ = ["HttpSends", "NetworkBlocked", "NetworkGuard", "loopback_only", "record_http_sends"]
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 
@@ -106,3 +107,50 @@ def loopback_only() -> Iterator[NetworkGuard]:
     if guard.blocked:
         attempts = ", ".join(f"{call} {target}" for call, target in guard.blocked)
         raise AssertionError(f"the code under test tried to reach hosts other than loopback: {attempts}")
+
+
+class HttpSends:
+    """When each HTTP request left this process, on ``time.monotonic()`` (see :func:`record_http_sends`)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[float, str, str]] = []  # (monotonic time, method, url)
+        self._lock = threading.Lock()
+
+    def add(self, method: str, url: str) -> None:
+        with self._lock:
+            self.sent.append((time.monotonic(), method, url))
+
+    def after(self, moment: float, *, path: str = "/chat/completions") -> list[str]:
+        """The URLs of requests to ``path`` sent later than ``moment``."""
+        with self._lock:
+            return [url for at, _method, url in self.sent if at > moment and path in url]
+
+
+@contextmanager
+def record_http_sends() -> Iterator[HttpSends]:
+    """Record every request httpx hands to its transport, i.e. after every hook a client runs before it.
+
+    A server's receive time is later than the moment a request was sent, by the transit and by however long
+    the server's thread waits to run: comparing it with a cancel is a race. This is the client's own moment.
+    """
+    import httpx
+
+    sends = HttpSends()
+    original_async = httpx.AsyncHTTPTransport.handle_async_request
+    original_sync = httpx.HTTPTransport.handle_request
+
+    async def handle_async(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
+        sends.add(request.method, str(request.url))
+        return await original_async(self, request)
+
+    def handle_sync(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        sends.add(request.method, str(request.url))
+        return original_sync(self, request)
+
+    httpx.AsyncHTTPTransport.handle_async_request = handle_async  # type: ignore[method-assign]
+    httpx.HTTPTransport.handle_request = handle_sync  # type: ignore[method-assign]
+    try:
+        yield sends
+    finally:
+        httpx.AsyncHTTPTransport.handle_async_request = original_async  # type: ignore[method-assign]
+        httpx.HTTPTransport.handle_request = original_sync  # type: ignore[method-assign]

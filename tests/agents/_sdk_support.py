@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from deepsearch_nb import OpenJiuwenAgent
-from deepsearch_nb.testing import NetworkGuard, StubLLM, loopback_only
+from deepsearch_nb.testing import HttpSends, NetworkGuard, StubLLM, loopback_only, record_http_sends
 
 pytest.importorskip("openjiuwen_deepsearch", reason="the openJiuwen SDK is not installed (the 'sdk' extra)")
 
@@ -50,6 +50,13 @@ def key(monkeypatch: pytest.MonkeyPatch) -> str:
 def guard() -> Iterator[NetworkGuard]:
     with loopback_only() as network:
         yield network
+
+
+@pytest.fixture
+def sends() -> Iterator[HttpSends]:
+    """When each HTTP request left this process: compared with a cancel, the stub's receive time would race."""
+    with record_http_sends() as recorded:
+        yield recorded
 
 
 @pytest.fixture

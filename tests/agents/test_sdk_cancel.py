@@ -15,11 +15,11 @@ import pytest
 
 from deepsearch_nb import RunState
 from deepsearch_nb.runtime import ChunkReceived, Run, RunEvent, RunManager
-from deepsearch_nb.testing import StubLLM
+from deepsearch_nb.testing import HttpSends, StubLLM
 
-from ._sdk_support import QUESTION, SDK_WARNINGS, guard, key, llm, make_agent, other_tasks, workdir
+from ._sdk_support import QUESTION, SDK_WARNINGS, guard, key, llm, make_agent, other_tasks, sends, workdir
 
-__all__ = ["guard", "key", "llm", "workdir"]  # fixtures used by name
+__all__ = ["guard", "key", "llm", "sends", "workdir"]  # fixtures used by name
 pytestmark = SDK_WARNINGS
 
 
@@ -35,7 +35,7 @@ async def _to_final_round(run: Run) -> None:
     ids=["planning", "collecting", "writing", "section-end"],
 )
 async def test_cancel_during_the_final_round(
-    manager: RunManager, llm: StubLLM, key: str, agent_name: str, nth: int
+    manager: RunManager, llm: StubLLM, sends: HttpSends, key: str, agent_name: str, nth: int
 ) -> None:
     agent = make_agent(llm)
     run = manager.start(agent, QUESTION)
@@ -57,14 +57,17 @@ async def test_cancel_during_the_final_round(
     assert run.state is RunState.CANCELLED and not run.abandoned
     assert not run.progress.all_end
     await manager.drain(10)
-    assert llm.started_after(cancelled_at[0]) == []
+    assert sends.after(0.0), "the recorder saw no LLM request: it proves nothing"
+    assert sends.after(cancelled_at[0]) == []
     await asyncio.sleep(0.05)  # a late SDK task would save now
     assert agent.sdk_sessions(run.conversation_id) == []
     assert other_tasks() == []
 
 
 @pytest.mark.parametrize("stage", ["clarification", "outline_review"])
-async def test_cancel_by_answer_right_at_a_pause(manager: RunManager, llm: StubLLM, key: str, stage: str) -> None:
+async def test_cancel_by_answer_right_at_a_pause(
+    manager: RunManager, llm: StubLLM, sends: HttpSends, key: str, stage: str
+) -> None:
     agent = make_agent(llm)
     run = manager.start(agent, QUESTION)
     if stage == "outline_review":
@@ -77,7 +80,8 @@ async def test_cancel_by_answer_right_at_a_pause(manager: RunManager, llm: StubL
     await run.wait(10)
     assert run.state is RunState.CANCELLED
     await manager.drain(10)
-    assert llm.started_after(cancelled_at) == []
+    assert sends.after(0.0), "the recorder saw no LLM request: it proves nothing"
+    assert sends.after(cancelled_at) == []
     await asyncio.sleep(0.05)
     assert agent.sdk_sessions(run.conversation_id) == []
     assert other_tasks() == []

@@ -19,11 +19,22 @@ import pytest
 from deepsearch_nb import OpenJiuwenAgent, Report, RunState
 from deepsearch_nb.agents import HitlAnswer
 from deepsearch_nb.runtime import Run, RunManager
-from deepsearch_nb.testing import StubLLM
+from deepsearch_nb.testing import HttpSends, StubLLM
 
-from ._sdk_support import QUESTION, SDK_WARNINGS, files_containing, guard, key, llm, make_agent, other_tasks, workdir
+from ._sdk_support import (
+    QUESTION,
+    SDK_WARNINGS,
+    files_containing,
+    guard,
+    key,
+    llm,
+    make_agent,
+    other_tasks,
+    sends,
+    workdir,
+)
 
-__all__ = ["guard", "key", "llm", "workdir"]  # fixtures used by name
+__all__ = ["guard", "key", "llm", "sends", "workdir"]  # fixtures used by name
 pytestmark = SDK_WARNINGS
 
 EDITED: dict[str, Any] = {
@@ -105,7 +116,7 @@ async def test_the_report_records_the_agent_and_rebuilds_it(manager: RunManager,
 
 @pytest.mark.parametrize("stage", ["clarification", "outline_review"])
 async def test_cancel_right_at_a_pause_releases_every_store(
-    manager: RunManager, llm: StubLLM, key: str, stage: str
+    manager: RunManager, llm: StubLLM, sends: HttpSends, key: str, stage: str
 ) -> None:
     agent = make_agent(llm)
     run = manager.start(agent, QUESTION)
@@ -118,7 +129,8 @@ async def test_cancel_right_at_a_pause_releases_every_store(
     assert run.state is RunState.CANCELLED and not run.abandoned
     await manager.drain(10)
     assert agent.sdk_sessions(run.conversation_id) == []
-    assert llm.started_after(cancelled_at) == []
+    assert sends.after(0.0), "the recorder saw no LLM request: it proves nothing"
+    assert sends.after(cancelled_at) == []
     assert other_tasks() == []
 
 
