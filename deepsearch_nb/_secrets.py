@@ -40,6 +40,7 @@ Credentials nobody told us about are masked too when they look like one: ``Beare
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import re
@@ -55,6 +56,7 @@ __all__ = [
     "redact",
     "scrub_logger",
     "scrub_text",
+    "secret_needles",
     "secret_values",
 ]
 
@@ -239,6 +241,18 @@ def _matcher(secrets: frozenset[str]) -> tuple[frozenset[str], re.Pattern[str] |
         parts.append(f"(?P<quote>[\"'`])(?P<quoted>{alternatives})(?P=quote)")
     pattern = re.compile("|".join(parts)) if parts else None
     return frozenset(values), pattern
+
+
+def secret_needles(secrets: Iterable[str]) -> tuple[str, ...]:
+    """Strings one of which a text must contain for :func:`scrub_text` to mask one of ``secrets`` in it.
+
+    A cheap pre-check for hot paths (every chunk of a run that holds a key): ``any(n in text ...)`` is a
+    few substring searches in C, where the full scrub compiles nothing but runs several patterns. The JSON
+    escaped form is included, so a key inside a chunk's JSON text is found too.
+    """
+    values, _ = _matcher(frozenset(s for s in secrets if isinstance(s, str)))
+    needles = set(values) | {json.dumps(v)[1:-1] for v in values}
+    return tuple(sorted(needles))
 
 
 def _replace(match: re.Match[str]) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Protocol, overload
 
 from .._agents._base import Agent
 from .._protocol import Chunk, HitlAnswer, HitlRequest, MalformedChunk, ResearchProgress, parse_chunk
-from .._secrets import scrub_text
+from .._secrets import scrub_text, secret_needles
 from ._events import AnswerBy, ChunkReceived, MalformedChunkReceived, Notice, RunEvent, StateChanged
 from ._state import CancelOutcome, RunState
 
@@ -137,6 +137,7 @@ class RunRecord:
         self.report_template = report_template
         self.loop = loop
         self.secrets = tuple(s for s in secrets if s)
+        self.needles = secret_needles(self.secrets)  # what a chunk must contain to need masking
         self.state = RunState.RUNNING
         self.progress = ResearchProgress()
         self.history_limit = history_limit
@@ -179,9 +180,9 @@ class RunRecord:
     def take(self, raw: Any) -> HitlRequest | None:
         """Read one raw chunk from the agent; returns the question when it was an interrupt.
 
-        A run that knows secrets checks each chunk for them (a few µs, only for such runs): an agent that
-        echoes its key in a chunk (an LLM error in a section's text) must not carry it to a panel, a
-        server's stream or a transcript.
+        A run that knows secrets checks each chunk for them: an agent that echoes its key in a chunk (an
+        LLM error in a section's text) must not carry it to a panel, a server's stream or a transcript. The
+        check is a few substring searches; the full scrub runs only on a chunk that contains a secret.
         """
         parsed = parse_chunk(raw)
         if isinstance(parsed, MalformedChunk):
@@ -190,9 +191,9 @@ class RunRecord:
             self.emit(MalformedChunkReceived(parsed))
             return None
         wire = raw if type(raw) is str else None
-        if self.secrets:
+        if self.needles:
             text = wire if wire is not None else parsed.to_wire()
-            scrubbed = scrub_text(text, list(self.secrets))
+            scrubbed = scrub_text(text, self.secrets) if any(n in text for n in self.needles) else text
             if scrubbed != text:
                 again = parse_chunk(scrubbed)
                 if isinstance(again, Chunk):
