@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -29,12 +28,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from deepsearch_nb import ConfigurationError, LocalResearchAgent, RemoteAgent, Report, RunState
 from deepsearch_nb.runtime import RunManager
 from deepsearch_nb.server import create_app
-from deepsearch_nb.testing import report_round, until_chunks
+from deepsearch_nb.testing import LoopbackServer, report_round, until_chunks
 
 NO_STOPS = {"workflow_human_in_the_loop": False, "outline_interaction_enabled": False}
 ENV = "DEEPSEARCH_NB_SECRET_SUITE_KEY"
@@ -303,35 +301,6 @@ def test_the_cli_writes_the_key_nowhere(echo_url: str, tmp_path: Path) -> None:
 # --- the server ---------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Served:
-    """``create_app`` under uvicorn on 127.0.0.1, its loggers left to propagate (so caplog sees them)."""
-
-    def __init__(self, factory: Any) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(factory), host="127.0.0.1", port=self.port, log_config=None)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        for _ in range(400):
-            if self.server.started:
-                return self
-            threading.Event().wait(0.025)
-        raise RuntimeError("uvicorn did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 def _body(conversation: str, **extra: Any) -> dict[str, Any]:
     return {"space_id": "team", "conversation_id": conversation, "message": "grid batteries", **NO_STOPS, **extra}
 
@@ -348,7 +317,7 @@ async def test_the_server_answers_and_logs_no_key(
 
     found = Artifacts("server")
     path = "/api/v1/agent/deepsearch/run/"
-    with Served(factory) as served:
+    with LoopbackServer(create_app(factory), log_config=None, start_timeout=20) as served:
         async with httpx.AsyncClient(base_url=served.url, timeout=60) as client:
             for conversation in ("echo_1", "local_1"):
                 body = _body(conversation, llm_config={"api_key": KEY, "base_url": f"https://x/?key={KEY}"})

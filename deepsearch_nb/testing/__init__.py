@@ -38,6 +38,7 @@ from ._chunks import (
 from ._comms import CommRecorder, RecordedMessage, recording_comms
 from ._llm import LlmRequest, StubLLM
 from ._network import HttpSends, NetworkBlocked, NetworkGuard, loopback_only, record_http_sends
+from ._server import LoopbackServer
 
 __all__ = [
     "AgentCall",
@@ -47,6 +48,7 @@ __all__ = [
     "HttpSends",
     "IgnoreCancel",
     "LlmRequest",
+    "LoopbackServer",
     "NetworkBlocked",
     "NetworkGuard",
     "Pause",

@@ -3,59 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from deepsearch_nb import LocalResearchAgent, RemoteAgent, RunState
 from deepsearch_nb._agents._remote import sse_data
 from deepsearch_nb.agents import DEMO_QUESTION, RemoteAgentError
 from deepsearch_nb.runtime import ChunkReceived, RunManager
 from deepsearch_nb.server import create_app
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Served:
-    """The run API in a real uvicorn server on its own thread and loop, serving a paced local agent."""
-
-    def __init__(self) -> None:
-        agent = LocalResearchAgent(pacing=0.002)  # a report takes seconds: long enough to cancel mid-stream
-        self.app = create_app(lambda request: agent)
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        for _ in range(200):
-            if self.server.started:
-                return self
-            threading.Event().wait(0.025)
-        raise RuntimeError("uvicorn did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+from deepsearch_nb.testing import LoopbackServer
 
 
 @pytest.fixture(scope="module")
-def served() -> Iterator[Served]:
-    with Served() as s:
-        yield s
+def served() -> Iterator[LoopbackServer]:
+    """The run API under uvicorn, serving a paced local agent (a report takes seconds: long enough to cancel)."""
+    agent = LocalResearchAgent(pacing=0.002)
+    with LoopbackServer(create_app(lambda request: agent), log_level="warning") as server:
+        yield server
 
 
 @pytest.fixture
-async def remote(served: Served) -> AsyncIterator[RemoteAgent]:
+async def remote(served: LoopbackServer) -> AsyncIterator[RemoteAgent]:
     agent = RemoteAgent(served.url, space_id="team")
     yield agent
     await agent.aclose()
@@ -85,7 +55,7 @@ async def _settled_health(url: str, timeout: float = 3.0) -> dict[str, object]:
         await asyncio.sleep(0.02)
 
 
-async def test_a_hitl_run_over_http(manager: RunManager, remote: RemoteAgent, served: Served) -> None:
+async def test_a_hitl_run_over_http(manager: RunManager, remote: RemoteAgent, served: LoopbackServer) -> None:
     run = manager.start(remote, DEMO_QUESTION)
     assert await run.until_settled() is RunState.WAITING_USER_INPUT
     assert run.pending is not None and run.pending.questions
@@ -103,7 +73,7 @@ async def test_a_hitl_run_over_http(manager: RunManager, remote: RemoteAgent, se
     assert await _settled_health(served.url) == IDLE
 
 
-async def test_cancel_reaches_the_server(manager: RunManager, remote: RemoteAgent, served: Served) -> None:
+async def test_cancel_reaches_the_server(manager: RunManager, remote: RemoteAgent, served: LoopbackServer) -> None:
     run = manager.start(remote, DEMO_QUESTION)
     await run.until_settled()
     assert (await _health(served.url))["paused_sessions"] == 1
@@ -113,7 +83,9 @@ async def test_cancel_reaches_the_server(manager: RunManager, remote: RemoteAgen
     assert await _settled_health(served.url) == IDLE
 
 
-async def test_cancel_mid_stream_stops_the_server_run(manager: RunManager, remote: RemoteAgent, served: Served) -> None:
+async def test_cancel_mid_stream_stops_the_server_run(
+    manager: RunManager, remote: RemoteAgent, served: LoopbackServer
+) -> None:
     run = manager.start(
         remote, DEMO_QUESTION, agent_config={"workflow_human_in_the_loop": False, "outline_interaction_enabled": False}
     )
