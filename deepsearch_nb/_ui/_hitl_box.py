@@ -1,6 +1,12 @@
 """The question box a waiting run shows: the agent's questions (or a pointer to the outline), a text area,
 and the buttons that fit the stage.
 
+One primary action per stop (Send answer; Accept), secondary actions drawn as outlined buttons, and the
+JSON tools (Edit outline as JSON, Replace outline) folded under "Advanced" so they do not compete with the
+main actions. There is no Cancel here: the panel's header has the one Cancel button. Every control has an
+accessible name (``tooltip`` becomes ``title``; the stream view's script copies it to ``aria-label``), and
+the keyboard path (focus lands in the text area, Ctrl+Enter sends, Escape leaves) is the stream view's.
+
 The widgets are built once and reconfigured per question (buttons hidden or shown), so their comm ids stay
 stable for the whole run: a test, or a front-end script, can find them once. Clicks may arrive on a kernel
 subshell thread; the box reads the text where the click arrives (the value update came before it on the
@@ -19,19 +25,22 @@ from .._protocol import HitlRequest, HitlStage
 
 __all__ = ["HitlAction", "HitlBox"]
 
-HitlAction = Literal["send", "accept", "revise", "replace", "cancel"]
+HitlAction = Literal["send", "accept", "revise", "replace"]
+"""What a button of the box sends. Ctrl+Enter (the stream view's script) presses Send or Revise when the text
+area holds text, else Accept (or Send where there is no Accept)."""
 
 _STAGE_ACTIONS: dict[HitlStage, tuple[HitlAction, ...]] = {
-    HitlStage.CLARIFICATION: ("send", "cancel"),
-    HitlStage.OUTLINE_REVIEW: ("accept", "revise", "replace", "cancel"),
-    HitlStage.REPORT_FEEDBACK: ("send", "accept", "cancel"),
+    HitlStage.CLARIFICATION: ("send",),
+    HitlStage.OUTLINE_REVIEW: ("accept", "revise", "replace"),
+    HitlStage.REPORT_FEEDBACK: ("send", "accept"),
 }
 
+
 _PLACEHOLDERS = {
-    HitlStage.CLARIFICATION: "Your answer to the questions above (leave empty to let the agent go on).",
+    HitlStage.CLARIFICATION: "Your answer (empty lets the agent go on). Ctrl+Enter sends, Escape leaves the box.",
     HitlStage.OUTLINE_REVIEW: (
         "Revise: say what to change (e.g. 'add a section on costs').\n"
-        "Replace outline: paste an outline as JSON (use 'Edit outline as JSON' to start from the current one)."
+        "Or, under Advanced, edit the outline as JSON and replace it. Ctrl+Enter accepts (or revises, with text)."
     ),
     HitlStage.REPORT_FEEDBACK: "Your feedback on the report (or Accept to finish).",
 }
@@ -39,7 +48,7 @@ _PLACEHOLDERS = {
 
 def _button(label: str, tooltip: str, css: list[str], style: str = "") -> widgets.Button:
     button = widgets.Button(description=label, tooltip=tooltip, button_style=style, layout=widgets.Layout(width="auto"))
-    for name in css:
+    for name in (*css, "deepsearch-primary" if style else "deepsearch-secondary"):
         button.add_class(name)
     return button
 
@@ -70,31 +79,36 @@ class HitlBox:
                 ["deepsearch-hitl-submit", "deepsearch-hitl-send"],
                 "primary",
             ),
-            "accept": _button("Accept", "Accept the outline and start writing", ["deepsearch-hitl-accept"], "success"),
+            "accept": _button("Accept", "Accept the outline and start writing", ["deepsearch-hitl-accept"], "primary"),
             "revise": _button(
-                "Revise (comment)",
+                "Revise",
                 "Ask for a new outline; the text above says what to change",
                 ["deepsearch-hitl-submit", "deepsearch-hitl-revise"],
             ),
             "replace": _button(
-                "Replace outline (JSON)",
+                "Replace outline with this JSON",
                 "Use the outline JSON in the text above instead of the agent's",
                 ["deepsearch-hitl-replace"],
             ),
-            "cancel": _button("Cancel run", "Stop the research run", ["deepsearch-hitl-cancel"], "danger"),
         }
         self.edit_json = _button(
             "Edit outline as JSON",
-            "Put the current outline in the text area, to edit it and replace the outline",
+            "Put the current outline in the text area as JSON, to edit it and replace the outline",
             ["deepsearch-hitl-edit-json"],
         )
         self.edit_json.on_click(self._fill_outline_json)
         for action, button in self.buttons.items():
             button.on_click(self._handler(action))
-        self.button_row = widgets.HBox([*self.buttons.values(), self.edit_json])
+        main = [self.buttons[a] for a in ("send", "accept", "revise")]
+        self.button_row = widgets.HBox(main)
         self.button_row.add_class("deepsearch-hitl-buttons")
+        self.json_row = widgets.HBox([self.edit_json, self.buttons["replace"]])
+        self.json_row.add_class("deepsearch-hitl-buttons")
+        self.advanced = widgets.Accordion(children=[self.json_row], titles=("Advanced: the outline as JSON",))
+        self.advanced.selected_index = None
+        self.advanced.add_class("deepsearch-hitl-advanced")
         self.box = widgets.VBox(
-            [self.prompt, self.input, self.error, self.button_row], layout=widgets.Layout(display="none")
+            [self.prompt, self.input, self.error, self.button_row, self.advanced], layout=widgets.Layout(display="none")
         )
         self.box.add_class("deepsearch-hitl")
 
@@ -110,11 +124,14 @@ class HitlBox:
         self.input.description = "Answer" if stage == HitlStage.CLARIFICATION else "Feedback"
         self.input.disabled = False
         self.error.value = ""
-        visible = _STAGE_ACTIONS.get(stage, ("send", "cancel"))
+        visible = _STAGE_ACTIONS.get(stage, ("send",))
         for action, button in self.buttons.items():
             button.disabled = False
             button.layout.display = "" if action in visible else "none"
-        self.edit_json.layout.display = "" if stage == HitlStage.OUTLINE_REVIEW else "none"
+        review = stage == HitlStage.OUTLINE_REVIEW
+        self.edit_json.layout.display = "" if review else "none"
+        self.advanced.layout.display = "" if review else "none"
+        self.advanced.selected_index = None
         self.box.layout.display = ""
 
     def hide(self) -> None:
@@ -145,6 +162,8 @@ class HitlBox:
             self.input,
             self.error,
             self.button_row,
+            self.json_row,
+            self.advanced,
             self.edit_json,
             *self.buttons.values(),
         ]
@@ -174,7 +193,7 @@ def _prompt_html(request: HitlRequest) -> str:
     if stage == HitlStage.OUTLINE_REVIEW:
         round_note = f" (round {request.round})" if request.round else ""
         return (
-            f"<p><strong>Review the outline above{round_note}.</strong> Accept it, ask for a revision in "
-            "words, or replace it with your own JSON.</p>"
+            f"<p><strong>Review the outline above{round_note}.</strong> Accept it, or say what to change "
+            "and Revise.</p>"
         )
     return f"<p><strong>The agent asks for feedback:</strong> {html.escape(request.prompt.strip())}</p>"

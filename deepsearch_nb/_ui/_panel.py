@@ -23,7 +23,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from .._errors import DeepSearchError
-from .._protocol import Chunk, HitlRequest, Outline, ProgressUpdate, Source, stage_label
+from .._protocol import Chunk, HitlRequest, HitlStage, Outline, ProgressUpdate, Source, stage_label
 from .._secrets import log_failure
 from ..runtime import (
     AnswerSubmitted,
@@ -49,8 +49,12 @@ _log = logging.getLogger("deepsearch_nb.ui")
 
 # Producers whose text belongs to one section of the report (grouped per section in the stream).
 _SECTION_AGENTS = frozenset({"sub_reporter", "collector_info_retrieval", "collector_summary", "plan_reasoning"})
-# Producers that stream a JSON document, not prose: the stream shows the fold's one-line summary instead.
+# Producers that stream a JSON document, not prose: the stream shows the fold's one-line summary instead,
+# except for the outline, which the outline box shows (saying it twice was noise).
 _PAYLOAD_AGENTS = frozenset({"outline", "plan_reasoning"})
+_SHOWN_ELSEWHERE = frozenset({"outline"})
+# Who streams the clarification questions: once asked, they are in the question box only.
+_QUESTION_AGENTS = frozenset({"generate_questions"})
 
 
 class ResearchPanel:
@@ -200,7 +204,7 @@ class ResearchPanel:
         if update.section_done is not None:
             self._sections_done += 1
         if chunk.agent in _PAYLOAD_AGENTS:
-            if update.summary:
+            if update.summary and chunk.agent not in _SHOWN_ELSEWHERE:
                 key, title = self._group_for(chunk)
                 self._append(key, title, update.summary + "\n")
         elif event == "message" and chunk.content:
@@ -245,6 +249,10 @@ class ResearchPanel:
 
     def _on_question(self, request: HitlRequest) -> None:
         self._show_outline()
+        if request.stage == HitlStage.CLARIFICATION:  # the box shows the questions: not the stream too
+            for key, gid in list(self._groups.items()):
+                if key.split(":")[1] in _QUESTION_AGENTS:
+                    self.stream.drop_group(gid)
         if self.hitl.box not in self.root.children:
             self.root.children = (*self.root.children, self.hitl.box)
         self.hitl.show(request)
@@ -304,7 +312,7 @@ class ResearchPanel:
         if outline is None or outline is self._outline_shown:
             return
         self._outline_shown = outline
-        self.outline.value = outline_html(outline)
+        self.outline.value = outline_html(outline, self.run.question)
         self.outline.layout.display = ""
 
     def _show_state(self, state: RunState) -> None:
@@ -347,9 +355,6 @@ class ResearchPanel:
             self._set_message("Stopping the run...")
 
     def _hitl_action(self, action: HitlAction, text: str) -> None:
-        if action == "cancel":
-            self._cancel_clicked()
-            return
         self._call_soon(lambda: self._answer_on_loop(action, text))
 
     def _answer_on_loop(self, action: HitlAction, text: str) -> None:

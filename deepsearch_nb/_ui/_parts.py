@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from .._protocol import HitlAnswer, Outline
 from ..runtime import RunState
@@ -43,17 +44,26 @@ def final_stage(state: RunState) -> str:
     )
 
 
-def outline_html(outline: Outline) -> str:
+def _same_words(a: str, b: str) -> bool:
+    def words(text: str) -> list[str]:
+        return re.findall(r"\w+", text.lower())
+
+    return words(a) == words(b)
+
+
+def outline_html(outline: Outline, question: str = "") -> str:
+    """The outline box. Its title is left out when it only restates the question (the header shows it)."""
     items = []
     for section in outline.sections:
         item = f'<li><span class="deepsearch-panel-outline-section">{html.escape(section.title)}</span>'
         if section.description:
             item += f' <span class="deepsearch-panel-outline-description">- {html.escape(section.description)}</span>'
         items.append(item + "</li>")
-    title = html.escape(outline.title or "Outline")
     count = len(outline.sections)
+    title = f"Outline ({count} section{'s' if count != 1 else ''})"
+    if outline.title.strip() and not _same_words(outline.title, question):
+        title += f": {outline.title.strip()}"
     return (
-        f'<details open><summary class="deepsearch-panel-outline-title">Outline: {title} '
-        f"({count} section{'s' if count != 1 else ''})</summary>"
+        f'<details open><summary class="deepsearch-panel-outline-title">{html.escape(title)}</summary>'
         f'<ol class="deepsearch-panel-outline-sections">{"".join(items)}</ol></details>'
     )

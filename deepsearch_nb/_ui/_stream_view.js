@@ -6,6 +6,11 @@
 // later - shows all of it. A model that missed messages (created by a page reload while the kernel runs,
 // or messages that arrived before this module loaded) sees a gap in n, or nothing at all, and asks the
 // kernel once for a snapshot; messages already contained in the snapshot are dropped.
+//
+// The text is shown lightly rendered: a "# Heading" line as a heading, "[citation:2]" as a small [2].
+// The view also looks after the panel around it (PanelKeys): focus moves into the question box when a
+// question arrives and stays in the panel after an answer is sent, Ctrl+Enter sends, Escape leaves the box,
+// and every control gets an accessible name.
 
 const stores = new Map();
 
@@ -50,6 +55,9 @@ function applyDelta(store, msg) {
   for (const [id, text] of msg.a || []) {
     const group = store.byId.get(id);
     if (group !== undefined) group.text += text;
+  }
+  for (const id of msg.d || []) {
+    if (store.byId.delete(id)) store.groups = store.groups.filter((g) => g.id !== id);
   }
   for (const source of msg.s || []) store.sources.push(source);
   if (msg.p) Object.assign(store.progress, msg.p);
@@ -104,6 +112,152 @@ function el(tag, className, text) {
   return node;
 }
 
+const HEADING = /^ {0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$/;
+const CITE = /\[citation:\s*(\d+(?:\s*[,\uff0c]\s*\d+)*)\s*\]/gi;
+
+// One line of streamed Markdown, lightly: headings stand out, citation tokens become a small [2], bold
+// markers go. Anything else stays text (never HTML: the stream is untrusted).
+function renderLine(node, line) {
+  const match = HEADING.exec(line);
+  node.className = match ? "deepsearch-line deepsearch-line-heading" : "deepsearch-line";
+  const text = (match ? match[1] : line).replace(/\*\*|__/g, "");
+  const parts = [];
+  let last = 0;
+  for (const cite of text.matchAll(CITE)) {
+    if (cite.index > last) parts.push(text.slice(last, cite.index));
+    parts.push(el("sup", "deepsearch-stream-cite", `[${cite[1].split(/\s*[,\uff0c]\s*/).join(", ")}]`));
+    last = cite.index + cite[0].length;
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  node.replaceChildren(...parts);
+}
+
+// Shown = no ancestor (up to the document) is display:none; ipywidgets hides with an inline style.
+function rendered(node) {
+  for (let n = node; n && n.nodeType === 1; n = n.parentElement) {
+    if (n.hidden || window.getComputedStyle(n).display === "none") return false;
+  }
+  return !!node && node.isConnected;
+}
+
+// The keyboard and screen-reader side of the panel this view sits in (one per panel, whichever view
+// finds it first). It only reads classes the Python side sets, so it works with any ipywidgets version.
+const panelKeys = new WeakMap();
+
+class PanelKeys {
+  constructor(panel) {
+    this.panel = panel;
+    this.boxShown = false;
+    this.lastFocused = null;
+    if (!panel.hasAttribute("tabindex")) panel.setAttribute("tabindex", "-1");
+    panel.setAttribute("role", "region");
+    panel.setAttribute("aria-label", "Research run");
+    panel.addEventListener("focusin", (e) => {
+      this.lastFocused = e.target;
+    });
+    // Capture: ipywidgets' text areas stop their key events from reaching the notebook.
+    panel.addEventListener("keydown", (e) => this.onKey(e), true);
+    this.observer = new MutationObserver(() => this.check());
+    this.observer.observe(panel, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ["style", "class", "disabled", "title"],
+    });
+    this.check();
+  }
+
+  box() {
+    return this.panel.querySelector(".deepsearch-hitl");
+  }
+
+  onKey(e) {
+    const target = e.target;
+    if (!target || target.tagName !== "TEXTAREA" || !target.closest(".deepsearch-hitl")) return;
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      e.stopPropagation();
+      this.send(target);
+    } else if (e.key === "Escape") {
+      e.preventDefault();
+      e.stopPropagation();
+      this.panel.focus();
+    }
+  }
+
+  // Ctrl+Enter: with text, Send (or Revise at the outline); without, Accept (or Send where there is none).
+  send(input) {
+    const box = input.closest(".deepsearch-hitl");
+    const usable = (selector) =>
+      [...box.querySelectorAll(selector)].find((b) => rendered(b) && !b.disabled) || null;
+    const button = input.value.trim()
+      ? usable(".deepsearch-hitl-send") || usable(".deepsearch-hitl-revise")
+      : usable(".deepsearch-hitl-accept") || usable(".deepsearch-hitl-send");
+    if (button) button.click();
+  }
+
+  // Whether a new question may take the focus: not from someone typing elsewhere (an empty cell is fine).
+  mayTakeFocus() {
+    const active = document.activeElement;
+    if (!active || active === document.body || this.panel.contains(active)) return true;
+    const editing = active.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName);
+    return !editing || (active.isContentEditable && !active.textContent.trim());
+  }
+
+  check() {
+    this.label();
+    const box = this.box();
+    const shown = rendered(box);
+    const input = box ? box.querySelector("textarea") : null;
+    if (shown && !this.boxShown) {
+      this.boxShown = true;
+      if (input && this.mayTakeFocus()) input.focus();
+      return;
+    }
+    this.boxShown = shown;
+    // The control that had the focus was disabled or hidden (an answer was sent): keep it in the panel.
+    const last = this.lastFocused;
+    const active = document.activeElement;
+    const lost = !active || active === document.body || active === last;
+    if (last && this.panel.contains(last) && lost && (last.disabled || !rendered(last))) {
+      this.lastFocused = null;
+      if (shown && input && !input.disabled) input.focus();
+      else this.panel.focus();
+    }
+  }
+
+  // Accessible names: the visible text plus what the tooltip adds ("Cancel: Stop the research run"); the
+  // name starts with the visible text, so speech control ("click Cancel") still finds it.
+  label() {
+    const controls = this.panel.querySelectorAll(
+      "button, textarea, input, select, .lm-AccordionPanel-title, .widget-accordion-title"
+    );
+    for (const control of controls) {
+      if (control.hasAttribute("aria-label") && control.dataset.dsLabel !== "1") continue;
+      const holder = control.closest(".widget-textarea, .widget-text") || control;
+      const label = holder.querySelector ? holder.querySelector("label") : null;
+      const visible = (control.tagName === "TEXTAREA" || control.tagName === "INPUT" ? label?.textContent : control.textContent) || "";
+      const tip = control.getAttribute("title") || holder.getAttribute("title") || control.getAttribute("placeholder") || "";
+      const text = visible.trim();
+      const name = !text || !tip ? text || tip : tip.startsWith(text) ? tip : `${text}: ${tip}`;
+      if (name && control.getAttribute("aria-label") !== name) {
+        control.setAttribute("aria-label", name);
+        control.dataset.dsLabel = "1";
+      }
+    }
+  }
+}
+
+function findPanel(root, view) {
+  const panel = root.closest(".deepsearch-panel");
+  if (panel) {
+    if (!panelKeys.has(panel)) panelKeys.set(panel, new PanelKeys(panel));
+    return;
+  }
+  // Not attached yet: a view is rendered before it is put in its box.
+  if (view.tries++ < 100) view.finder = setTimeout(() => findPanel(root, view), 100);
+}
+
 class View {
   constructor(store, root) {
     this.store = store;
@@ -131,7 +285,10 @@ class View {
     this.rendered = [];
     this.sourceCount = 0;
     this.timer = setInterval(() => this.tick(), 1000);
+    this.tries = 0;
+    this.finder = null;
     this.sync();
+    findPanel(root, this);
   }
 
   reset() {
@@ -153,8 +310,15 @@ class View {
       }
       if (item.len < group.text.length) {
         const atBottom = item.body.scrollHeight - item.body.scrollTop - item.body.clientHeight < 24;
-        item.text.appendData(group.text.slice(item.len));
+        const lines = (item.pending + group.text.slice(item.len)).split("\n");
         item.len = group.text.length;
+        item.pending = lines.pop();
+        for (const line of lines) {
+          renderLine(item.tail, line);
+          item.tail = el("div", "deepsearch-line");
+          item.body.append(item.tail);
+        }
+        renderLine(item.tail, item.pending);
         if (atBottom) item.body.scrollTop = item.body.scrollHeight;
       }
     }
@@ -188,8 +352,8 @@ class View {
     const details = el("details", "deepsearch-group");
     const summary = el("summary", "deepsearch-group-title", group.title);
     const body = el("div", "deepsearch-group-body");
-    const text = document.createTextNode("");
-    body.append(text);
+    const tail = el("div", "deepsearch-line");
+    body.append(tail);
     details.append(summary, body);
     summary.addEventListener("click", () => {
       details.dataset.user = "1";
@@ -200,7 +364,7 @@ class View {
     }
     details.open = true;
     this.log.append(details);
-    const item = { id: group.id, details, body, text, len: 0 };
+    const item = { id: group.id, details, body, tail, pending: "", len: 0 };
     this.rendered.push(item);
     return item;
   }
@@ -213,6 +377,7 @@ class View {
 
   dispose() {
     clearInterval(this.timer);
+    clearTimeout(this.finder);
     this.store.views.delete(this);
   }
 }

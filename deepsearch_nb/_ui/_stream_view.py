@@ -52,6 +52,7 @@ class StreamView(anywidget.AnyWidget):
         self._new_groups: list[list[str]] = []
         self._appends: list[list[str]] = []
         self._new_sources: list[list[Any]] = []
+        self._dropped: list[str] = []
         self._new_progress: dict[str, str] = {}
         self._new_elapsed: int | None = None
         self._new_live: bool | None = None
@@ -80,6 +81,15 @@ class StreamView(anywidget.AnyWidget):
             self._appends[-1][1] += text
         else:
             self._appends.append([group_id, text])
+        self._schedule()
+
+    def drop_group(self, group_id: str) -> None:
+        """Remove a group from the stream: what it said is now shown elsewhere (the questions in the box)."""
+        if self._groups.pop(group_id, None) is None:
+            return
+        self._new_groups = [g for g in self._new_groups if g[0] != group_id]
+        self._appends = [a for a in self._appends if a[0] != group_id]
+        self._dropped.append(group_id)
         self._schedule()
 
     def add_source(self, index: int, title: str, url: str) -> None:
@@ -130,6 +140,7 @@ class StreamView(anywidget.AnyWidget):
         return bool(
             self._new_groups
             or self._appends
+            or self._dropped
             or self._new_sources
             or self._new_progress
             or self._new_elapsed is not None
@@ -155,6 +166,8 @@ class StreamView(anywidget.AnyWidget):
             msg["g"] = self._new_groups
         if self._appends:
             msg["a"] = self._appends
+        if self._dropped:
+            msg["d"] = self._dropped
         if self._new_sources:
             msg["s"] = self._new_sources
         if self._new_progress:
@@ -163,7 +176,7 @@ class StreamView(anywidget.AnyWidget):
             msg["el"] = self._new_elapsed
         if self._new_live is not None:
             msg["live"] = self._new_live
-        self._new_groups, self._appends, self._new_sources = [], [], []
+        self._new_groups, self._appends, self._new_sources, self._dropped = [], [], [], []
         self._new_progress, self._new_elapsed, self._new_live = {}, None, None
         self._last_send = time.perf_counter()
         self._sent_at.append(self._last_send)

@@ -12,6 +12,7 @@ const { JSDOM } = require(jsdomDir);
 const dom = new JSDOM("<!doctype html><body></body>");
 globalThis.document = dom.window.document;
 globalThis.window = dom.window;
+globalThis.MutationObserver = dom.window.MutationObserver;
 
 const dir = mkdtempSync(join(tmpdir(), "dsview-"));
 const copy = join(dir, "view.mjs");
@@ -82,6 +83,74 @@ const m3 = fakeModel("three");
 const stop3 = widget.initialize({ model: m3 });
 await sleep(650);
 out.silent = { sent: m3.sent };
+
+// 4. Light rendering: a heading line, citation tokens, and a group dropped (its text shown elsewhere).
+const m4 = fakeModel("four");
+const stop4 = widget.initialize({ model: m4 });
+const v4 = mount(m4);
+m4.emit({ n: 0, g: [["q", "Clarifying"], ["w", "Writing"]], a: [["q", "Which region?"], ["w", "# Costs\nPrices fell [citation:2]"]] });
+m4.emit({ n: 1, a: [["w", " and rose [citation: 3, 4].\n\nMore."]] });
+const headings = [...v4.el.querySelectorAll(".deepsearch-line-heading")].map((e) => e.textContent);
+const cites = [...v4.el.querySelectorAll(".deepsearch-stream-cite")].map((e) => e.textContent);
+const beforeDrop = v4.titles();
+m4.emit({ n: 2, d: ["q"] });
+out.light = { headings, cites, text: v4.text(), beforeDrop, afterDrop: v4.titles() };
+
+// 5. The panel around a view: focus, Ctrl+Enter, Escape, accessible names (classes as the Python side sets).
+document.body.innerHTML = "";
+const panel = document.createElement("div");
+panel.className = "deepsearch-panel";
+panel.innerHTML = `
+  <div class="deepsearch-panel-header"><button class="deepsearch-cancel" title="Stop the research run">Cancel</button></div>
+  <div class="slot"></div>
+  <div class="deepsearch-hitl" style="display: none">
+    <div class="widget-textarea deepsearch-hitl-input" title="Your answer to the agent"><label>Answer</label><textarea></textarea></div>
+    <button class="deepsearch-hitl-send deepsearch-hitl-submit" title="Send the text above to the agent">Send answer</button>
+    <button class="deepsearch-hitl-accept" style="display: none" title="Accept the outline">Accept</button>
+  </div>`;
+document.body.append(panel);
+const outside = document.createElement("button");
+document.body.append(outside);
+const m5 = fakeModel("five");
+const stop5 = widget.initialize({ model: m5 });
+const slot = panel.querySelector(".slot");
+const cleanup5 = widget.render({ model: m5, el: slot });
+const settle = () => sleep(20);
+await settle();
+const box = panel.querySelector(".deepsearch-hitl");
+const area = box.querySelector("textarea");
+const clicks = [];
+box.querySelectorAll("button").forEach((b) => b.addEventListener("click", () => clicks.push(b.textContent)));
+outside.focus();
+box.style.display = "";
+await settle();
+const focusedOnQuestion = document.activeElement === area;
+const key = (k, extra = {}) => area.dispatchEvent(new window.KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true, ...extra }));
+area.value = "Europe";
+key("Enter", { ctrlKey: true });
+area.value = "";
+box.querySelector(".deepsearch-hitl-send").style.display = "none";
+box.querySelector(".deepsearch-hitl-accept").style.display = "";
+key("Enter", { ctrlKey: true });
+key("Escape");
+const afterEscape = document.activeElement === panel;
+area.focus();
+area.disabled = true; // an answer was sent: the box is busy, then hidden
+box.style.display = "none";
+await settle();
+const afterSend = document.activeElement === panel;
+out.keys = {
+  focusedOnQuestion,
+  clicks,
+  afterEscape,
+  afterSend,
+  labels: [...panel.querySelectorAll("button, textarea")].map((c) => c.getAttribute("aria-label")),
+  region: [panel.getAttribute("role"), panel.getAttribute("aria-label")],
+};
+cleanup5();
+stop4();
+stop5();
+v4.cleanup();
 
 for (const v of [v1, v2, v3]) v.cleanup();
 for (const stop of [stop1, stop2, stop3]) stop();

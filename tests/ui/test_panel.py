@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import ipywidgets as widgets
 import pytest
 
 from deepsearch_nb import REPORT_MIME, RunState
@@ -80,8 +81,11 @@ async def test_stable_css_classes_and_cancel_before_the_first_chunk(
     assert "deepsearch-hitl-submit" in classes["send"]
     assert "deepsearch-hitl-accept" in classes["accept"]
     assert "deepsearch-sources" in panel.stream._esm  # the list is drawn by the stream view
-    # Only one element carries deepsearch-cancel (a browser test clicks it by that class).
-    assert "deepsearch-cancel" not in panel.hitl.buttons["cancel"]._dom_classes
+    # One Cancel, in the header (a browser test clicks it by its class); the question box has none.
+    assert "cancel" not in panel.hitl.buttons
+    every = [w for w in panel._all_widgets() if isinstance(w, widgets.Button)]
+    assert [b for b in every if "deepsearch-cancel" in b._dom_classes] == [panel.cancel_button]
+    assert [b.description for b in every if "Cancel" in b.description] == ["Cancel"]
     # Visible and usable before any chunk arrived.
     assert run.chunks == []
     assert panel.cancel_button.layout.display in (None, "")
@@ -120,9 +124,10 @@ async def test_status_follows_every_state_and_the_box_fits_each_stage(
     assert panel.status_text == "WAITING_USER_INPUT"
     assert panel.hitl.visible and panel.hitl.request is not None
     assert panel.hitl.request.stage == HitlStage.CLARIFICATION
-    assert shown() == {"send", "cancel"}
+    assert shown() == {"send"}
     assert "Which region?" in panel.hitl.prompt.value
     assert panel.hitl.edit_json.layout.display == "none"
+    assert panel.hitl.advanced.layout.display == "none"
 
     recorder.type_text(panel.hitl.input, "Europe")
     recorder.click(buttons["send"])
@@ -130,8 +135,15 @@ async def test_status_follows_every_state_and_the_box_fits_each_stage(
     assert run.exchanges[0].answer.message == "Europe"
     await run.until_settled()
     assert panel.hitl.request is not None and panel.hitl.request.stage == HitlStage.OUTLINE_REVIEW
-    assert shown() == {"accept", "revise", "replace", "cancel"}
+    assert shown() == {"accept", "revise", "replace"}
     assert panel.hitl.edit_json.layout.display != "none"
+    # The JSON tools sit under "Advanced" (folded), not beside the main actions.
+    assert panel.hitl.advanced.layout.display != "none" and panel.hitl.advanced.selected_index is None
+    assert set(panel.hitl.advanced.children[0].children) == {panel.hitl.edit_json, buttons["replace"]}
+    assert buttons["replace"] not in panel.hitl.button_row.children
+    # A clear primary action, the others drawn as (outlined) buttons.
+    assert "deepsearch-primary" in buttons["accept"]._dom_classes
+    assert "deepsearch-secondary" in buttons["revise"]._dom_classes
     assert panel.outline.layout.display != "none"
     assert "Costs" in panel.outline.value and "Safety" in panel.outline.value
 
@@ -268,7 +280,7 @@ async def test_stream_is_grouped_and_sends_only_new_text(recorder: CommRecorder,
     await asyncio.sleep(0.05)
     stream_msgs = [m.custom for m in recorder.for_comm(panel.stream.model_id) if m.custom is not None]
     titles = [title for msg in stream_msgs for _, title in msg.get("g", [])]
-    assert titles[0] == "Drafting the outline"
+    assert "Drafting the outline" not in titles  # the outline box shows the outline; the stream does not
     assert "Writing - section 1: Costs" in titles and "Writing - section 2: Safety" in titles
     # Deltas only: per group, what was sent, in the order sent, is the group's text exactly once.
     sent: dict[str, str] = {}
@@ -309,8 +321,38 @@ async def test_outline_and_plan_json_are_summarised_not_dumped(recorder: CommRec
     panel.stream.flush()
     text = "\n".join(panel.stream.text.values())
     assert '"sections"' not in text and '"steps"' not in text  # no raw JSON in the stream
-    assert "Outline \u201cStorage\u201d: 2 sections (Costs; Safety)" in text
+    assert "Outline \u201cStorage\u201d" not in text  # said once: in the outline box, not again as a line
+    assert "Costs" in panel.outline.value and "Safety" in panel.outline.value
     assert "Plan \u201cCosts plan\u201d: Find prices \u2014 start from capital costs" in text
+    panel.close()
+
+
+async def test_each_thing_is_said_once(recorder: CommRecorder, manager: RunManager) -> None:
+    """Issue 12, finding 3: the questions only in the box, the outline only in its box, one Cancel."""
+    question = "What is grid storage for a planner?"
+    agent = ScriptedAgent(
+        clarification("1. Which region?\n2. Which period?"),
+        outline_round({**OUTLINE, "title": "What is grid storage for a planner"}),
+        report_round(["Costs fell."], accepted=False),
+    )
+    run = manager.start(agent, question)
+    panel = ResearchPanel(run, interval=0.01)
+    await run.until_settled()
+    panel.stream.flush()
+    assert "Which region?" in panel.hitl.prompt.value
+    assert "Which region?" not in "".join(panel.stream.text.values())  # dropped from the stream
+    snapshot = panel.stream.snapshot()
+    assert all("region" not in text for _, text in snapshot["a"])
+    drops = [m.custom for m in recorder.for_comm(panel.stream.model_id) if m.custom and m.custom.get("d")]
+    assert drops, "the browser was not told to drop the questions from the stream"
+    recorder.type_text(panel.hitl.input, "Europe")
+    recorder.click(panel.hitl.buttons["send"])
+    await eventually(lambda: panel.hitl.request is not None and panel.hitl.request.stage == HitlStage.OUTLINE_REVIEW)
+    # The outline's title restates the question (shown in the header): the box does not say it again.
+    assert "grid storage" not in text_of(panel.outline.value).lower()
+    assert text_of(panel.outline.value).startswith("Outline (2 sections)")
+    run.cancel()
+    await run.wait()
     panel.close()
 
 

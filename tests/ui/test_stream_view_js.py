@@ -62,3 +62,30 @@ def test_a_late_model_asks_once_and_applies_the_snapshot(seen: dict[str, Any]) -
 
 def test_a_silent_model_asks_after_a_moment(seen: dict[str, Any]) -> None:
     assert seen["silent"]["sent"] == [{"event": "hello", "n": -1}]
+
+
+def test_the_stream_renders_headings_and_citations_lightly(seen: dict[str, Any]) -> None:
+    """Issue 12, finding 5: no raw ``# Heading`` or ``[citation:2]`` tokens in the live stream."""
+    light = seen["light"]
+    assert light["headings"] == ["Costs"]
+    assert light["cites"] == ["[2]", "[3, 4]"]
+    assert light["text"][-1] == "CostsPrices fell [2] and rose [3, 4].More."
+    assert "#" not in "".join(light["text"]) and "citation" not in "".join(light["text"])
+    # A dropped group (the questions, once the box shows them) leaves the stream.
+    assert light["beforeDrop"] == ["Clarifying", "Writing"] and light["afterDrop"] == ["Writing"]
+
+
+def test_the_keyboard_path_through_the_question_box(seen: dict[str, Any]) -> None:
+    """Issue 12, finding 4: focus moves to the box, Ctrl+Enter sends (Accept when empty), Escape leaves the
+    box, focus stays in the panel after sending, and every control has an accessible name."""
+    keys = seen["keys"]
+    assert keys["focusedOnQuestion"]
+    assert keys["clicks"] == ["Send answer", "Accept"]
+    assert keys["afterEscape"] and keys["afterSend"]
+    assert keys["labels"] == [
+        "Cancel: Stop the research run",
+        "Answer: Your answer to the agent",
+        "Send answer: Send the text above to the agent",
+        "Accept the outline",
+    ]
+    assert keys["region"] == ["region", "Research run"]
