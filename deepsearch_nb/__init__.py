@@ -31,6 +31,7 @@ from .runtime import RunState
 
 if TYPE_CHECKING:
     from ._agents._local import DEMO_ANSWERS, DEMO_QUESTION, LocalResearchAgent
+    from ._agents._local._frames import frame
     from ._agents._remote import RemoteAgent
     from ._agents._replay import ReplayAgent
     from ._agents._sdk import OpenJiuwenAgent
@@ -48,6 +49,7 @@ _LAZY = {
     "ReplayAgent": _AGENTS,
     "ResearchHandle": _UI,
     "compare": "deepsearch_nb._report._compare",
+    "frame": "deepsearch_nb._agents._local._frames",
     "reproduce": _UI,
     "research": _UI,
     "research_sync": _UI,
@@ -73,6 +75,7 @@ __all__ = [
     "RunStateError",
     "__version__",
     "compare",
+    "frame",
     "load_ipython_extension",
     "reproduce",
     "research",

@@ -40,6 +40,7 @@ def make_agent(
     human_in_the_loop: bool = True,
     outline_interaction: bool = True,
     agent_config: Mapping[str, Any] | None = None,
+    sources: list[object] | None = None,
 ) -> Agent:
     """An agent of ``kind``: ``"local"`` (offline, ``corpus``/``pacing``, optional LLM writer), ``"sdk"``
     (the openJiuwen SDK: ``llm_base_url``, ``llm_model``, key from ``llm_api_key_env`` (default
@@ -50,7 +51,7 @@ def make_agent(
         from ._local import LocalResearchAgent
 
         llm = _local_llm(llm_base_url, llm_model, llm_api_key_env)
-        return LocalResearchAgent(corpus, pacing=pacing, llm=llm)
+        return LocalResearchAgent(corpus, pacing=pacing, llm=llm, sources=sources)
     if kind == "sdk":
         from ._sdk import OpenJiuwenAgent
 
@@ -70,8 +71,11 @@ def make_agent(
             search_api_key_env=search_api_key_env,
             human_in_the_loop=human_in_the_loop,
             outline_interaction=outline_interaction,
+            sources=sources,
         )
     if kind == "remote":
+        if sources is not None:
+            raise ConfigurationError("A remote agent searches the server's documents; sources= is for local and sdk.")
         if not url:
             raise ConfigurationError("The remote agent needs the DeepSearch server's URL (--url or url=).")
         from ._remote import RemoteAgent
@@ -124,6 +128,12 @@ def agent_from_spec(spec: AgentSpec | Mapping[str, Any], **overrides: Any) -> Ag
     kind = _SPEC_KINDS.get(recorded)
     config = dict(spec.get("config") or {})
     config.update(overrides)
+    if config.get("sources"):
+        raise ConfigurationError(
+            f"The report was researched from the notebook's own data ({', '.join(map(str, config['sources']))}), "
+            "which a report does not hold: rebuild the agent with those sources and pass it, "
+            "reproduce(report, agent=LocalResearchAgent(sources=[...]))."
+        )
     if kind is None:
         raise ConfigurationError(
             f"The report's agent is of kind {recorded!r}, which cannot be rebuilt from its spec; "

@@ -15,6 +15,7 @@ __all__ = [
     "in_kernel",
     "ipykernel_major",
     "publish",
+    "user_namespace",
 ]
 
 
@@ -47,6 +48,13 @@ def _shell() -> Any:
     except ImportError:
         return None
     return get_ipython()
+
+
+def user_namespace() -> dict[str, Any]:
+    """The notebook's variables (IPython's ``user_ns``), empty outside IPython."""
+    shell = _shell()
+    namespace = getattr(shell, "user_ns", None) if shell is not None else None
+    return namespace if isinstance(namespace, dict) else {}
 
 
 def in_kernel() -> bool:

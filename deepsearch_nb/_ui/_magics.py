@@ -1,7 +1,8 @@
 """``%load_ext deepsearch_nb`` and the ``%%deepsearch`` cell magic: the cell body is the question.
 
 Options: ``--agent local|sdk`` (with ``--llm-base-url``, ``--llm-model``, ``--llm-api-key-env``),
-``--remote URL``, ``--corpus DIR``, ``--answers JSON-or-@file``, ``--config JSON``, ``--no-hitl``,
+``--remote URL``, ``--corpus DIR``, ``--sources df,notes.md`` (notebook variables and paths),
+``--answers JSON-or-@file``, ``--config JSON``, ``--no-hitl``,
 ``--pacing S``, ``--wait``. Without ``--wait`` the run goes on in the background and the cell returns at once (buttons
 work on ipykernel 6 and 7). With ``--wait`` the cell awaits the run, like ``await research(...)``: a cell
 magic cannot await by itself, so the extension adds an input transformer that turns exactly that cell into
@@ -35,7 +36,7 @@ class _Parser(argparse.ArgumentParser):
 
 _USAGE = (
     "Usage: %%deepsearch [--agent local|sdk] [--llm-base-url URL --llm-model NAME] [--remote URL [--token-env VAR]] "
-    "[--corpus DIR] [--answers JSON|@FILE] [--config JSON] [--no-hitl] [--pacing S] [--wait], "
+    "[--corpus DIR | --sources df,notes.md] [--answers JSON|@FILE] [--config JSON] [--no-hitl] [--pacing S] [--wait], "
     "with the question in the cell body."
 )
 _AGENT_OPTIONS = ("agent", "llm_base_url", "llm_model", "llm_api_key_env", "remote", "token_env")
@@ -50,6 +51,7 @@ def _parser() -> _Parser:
     parser.add_argument("--remote", metavar="URL")
     parser.add_argument("--token-env", dest="token_env", metavar="VAR")
     parser.add_argument("--corpus", metavar="DIR")
+    parser.add_argument("--sources", metavar="NAMES")
     parser.add_argument("--answers", metavar="JSON|@FILE")
     parser.add_argument("--config", metavar="JSON")
     parser.add_argument("--no-hitl", action="store_true", dest="no_hitl")
@@ -84,6 +86,8 @@ def parse_options(line: str) -> dict[str, Any]:
         raise _UsageError(f"%%deepsearch: cannot read the options ({exc}); check the quotes. {_USAGE}") from None
     args = _parser().parse_args(words)
     options: dict[str, Any] = {"wait": bool(args.wait), "corpus": None, "pacing": 0.0}
+    if args.sources is not None:
+        options["sources"] = args.sources
     options.update({name: getattr(args, name) for name in _AGENT_OPTIONS})
     if args.corpus is not None:
         corpus = Path(args.corpus).expanduser()
@@ -140,6 +144,7 @@ def deepsearch_cell_magic(line: str, cell: str) -> Any:
     """Start a research run on the question in the cell body (see the module docstring for the options)."""
     from . import _ipython
     from ._research import research
+    from ._sources import sources_from_names
 
     question = cell.strip()
     try:
@@ -150,6 +155,7 @@ def deepsearch_cell_magic(line: str, cell: str) -> Any:
         raise _ipython.UsageError(str(exc)) from None
     wait = options.pop("wait")
     corpus = options.pop("corpus")
+    sources = options.pop("sources", None)
     pacing = options.pop("pacing")
     chosen = {name: options.pop(name) for name in _AGENT_OPTIONS}
     try:
@@ -168,6 +174,7 @@ def deepsearch_cell_magic(line: str, cell: str) -> Any:
             llm_api_key_env=chosen["llm_api_key_env"],
             url=chosen["remote"],
             token_env=chosen["token_env"],
+            sources=None if sources is None else sources_from_names(sources),
         )
         handle = research(question, agent=agent, **options)
     except DeepSearchError as exc:  # a bad corpus, config or answers: one line, not a traceback

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypedDict, Unpack
 
@@ -74,6 +74,7 @@ class ResearchOptions(TypedDict, total=False):
     display: bool  # show the panel (inside a kernel), replaced by the report when the run ends
     answer_timeout: AnswerTimeoutOption  # seconds, None (forever) or "auto"
     transcript: str | Path | bool | None  # where the run's transcript goes; None/True: the default, False: none
+    sources: Sequence[object] | None  # the notebook's own data (DataFrames, text, files, folders) for the local agent
 
 
 def stats(manager: RunManager | None = None) -> ManagerStats:
@@ -90,7 +91,9 @@ def research(question: str, **options: Unpack[ResearchOptions]) -> ResearchHandl
     ``"auto"`` (forever once a browser shows the panel, else :data:`HEADLESS_ANSWER_TIMEOUT_S`).
     ``display`` shows the panel (only inside a Jupyter kernel) and, when the run ends, replaces it with
     the report. ``transcript``: every run writes one as it goes (see :func:`transcript_path` for where);
-    a path puts it there, ``False`` writes none.
+    a path puts it there, ``False`` writes none. ``sources``: the notebook's own data to research instead of
+    the demo corpus: DataFrames (a row a document, cited as ``df.loc[42]``; :func:`frame` picks the text
+    and title columns), strings of text, and paths of files or folders, indexed together.
 
     ``await research(...)`` returns the :class:`Report` whatever the run's outcome (its ``status`` says
     COMPLETED, CANCELLED or FAILED); it raises :class:`HitlTimeout` when a question went unanswered and
@@ -112,10 +115,17 @@ def research(question: str, **options: Unpack[ResearchOptions]) -> ResearchHandl
     scripted = ScriptedAnswers(options.get("answers"))  # refuse a malformed script before anything starts
     timeout = _check_timeout(options.get("answer_timeout", "auto"))
     agent = options.get("agent")
+    sources = options.get("sources")
+    if sources is not None and agent is not None:
+        raise ConfigurationError(
+            "sources= builds the local agent; with another agent give them to it, "
+            "e.g. OpenJiuwenAgent(..., sources=[...])."
+        )
     if agent is None:
         from .._agents._local import LocalResearchAgent
+        from ._sources import named_sources
 
-        agent = LocalResearchAgent()
+        agent = LocalResearchAgent() if sources is None else LocalResearchAgent(sources=named_sources(sources))
     manager = options.get("manager") or default_manager()
     run = manager.start(
         agent, question, conversation_id=options.get("conversation_id"), agent_config=options.get("agent_config")

@@ -19,7 +19,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from ._flow import ALL_END, RoundRunner
 from ._index import CorpusIndex
 from ._llm import LlmWriter
 from ._session import MemorySessionStore, Session, SessionStore
+from ._sources import load_sources
 
 __all__ = ["LocalResearchAgent"]
 
@@ -77,6 +78,8 @@ class LocalResearchAgent:
     default, and the only part that needs a network (and ``httpx``).
     ``sessions``: where paused conversations are kept between rounds (:class:`SessionStore`; default: in
     this instance), so that a server worker other than the one that paused a conversation can resume it.
+    ``sources``: the notebook's own data instead of ``corpus`` (DataFrames, strings, files, folders; see
+    ``_sources``), indexed together; a row is cited as ``df.loc[42]``.
     The corpus is read and indexed here, so a bad path fails at construction.
     """
 
@@ -87,16 +90,25 @@ class LocalResearchAgent:
         pacing: float = 0.0,
         llm: Mapping[str, Any] | None = None,
         sessions: SessionStore | None = None,
+        sources: Sequence[object] | None = None,
     ) -> None:
         if isinstance(pacing, bool) or not isinstance(pacing, int | float) or not math.isfinite(pacing) or pacing < 0:
             raise ConfigurationError(f"pacing must be a number of seconds >= 0, not {pacing!r}.")
         self._llm = LlmWriter(llm) if llm is not None else None
         self._llm_config = dict(llm) if llm is not None else None  # for spec()
         self._pacing = float(pacing)
-        self._corpus: Corpus = load_corpus(corpus)  # first: it says what corpus accepts
-        self._corpus_path = None if corpus is None else str(Path(corpus).expanduser().resolve())  # for spec()
+        if sources is not None and corpus is not None:
+            raise ConfigurationError("Give corpus= or sources=, not both: put the folder in sources= too.")
+        self._sources = load_sources(sources) if sources is not None else None  # the notebook's own data
+        if self._sources is not None:
+            self._corpus: Corpus = self._sources.corpus
+            self._corpus_path: str | None = self._sources.description
+        else:
+            self._corpus = load_corpus(corpus)  # first: it says what corpus accepts
+            self._corpus_path = None if corpus is None else str(Path(corpus).expanduser().resolve())  # for spec()
         self._index = CorpusIndex(self._corpus)
-        self._fingerprint = corpus_fingerprint(self._corpus)  # of the files as read, not as they are later
+        # of the files as read, not as they are later
+        self._fingerprint = self._sources.fingerprint if self._sources else corpus_fingerprint(self._corpus)
         self._sessions: SessionStore = MemorySessionStore() if sessions is None else sessions
         self._running: dict[str, object] = {}  # conversation -> token of the run() iterating it
 
@@ -118,12 +130,14 @@ class LocalResearchAgent:
                     if k != "transport" and isinstance(v, str | int | float | bool | type(None))
                 }
             )
-        config = {
+        config: dict[str, Any] = {
             "corpus": self._corpus_path,
             "corpus_fingerprint": copy.deepcopy(self._fingerprint),
             "pacing": self._pacing,
             "llm": llm,
         }
+        if self._sources is not None:  # in-memory data a report does not hold: agent_from_spec refuses it
+            config["sources"] = list(self._sources.described)
         return {"kind": "local", "config": config}
 
     @property

@@ -24,14 +24,15 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..._errors import ConfigurationError, InvalidInputError
 from .._base import AgentSpec, ChunkLike, cancel_context
+from .._local._sources import Sources, load_sources
 from ._loader import Sdk
-from ._search import PLUGIN_CLASS, plugin_path, register_corpus
+from ._search import PLUGIN_CLASS, plugin_path, register_corpus, register_sources
 from ._settings import CORPUS_SEARCH, SdkSettings
 
 __all__ = ["KIND", "OpenJiuwenAgent"]
@@ -49,7 +50,8 @@ class OpenJiuwenAgent:
     ``api_key_env`` (``OPENAI_API_KEY``; ``None`` for an endpoint without a key); ``api_key=`` passes it
     directly, and a report then cannot rebuild the agent on its own. ``corpus``: a folder of documents
     the SDK searches with the project's local search (the default search, on the shipped demo corpus
-    when no folder is given); or ``search="tavily"`` (or another SDK web engine) with
+    when no folder is given), or ``sources=`` the notebook's own data (DataFrames, strings, files); or
+    ``search="tavily"`` (or another SDK web engine) with
     ``search_api_key_env``. ``human_in_the_loop`` (clarifying questions) and ``outline_interaction``
     (outline review) are the two pauses. ``agent_config``: any further SDK ``agent_config`` keys, merged
     last. ``source_tracing`` turns on the SDK's source tracer (about 18 more LLM calls, and it may fetch
@@ -77,6 +79,7 @@ class OpenJiuwenAgent:
         max_sections: int | None = None,
         source_tracing: bool = False,
         finish_timeout: float = 30.0,
+        sources: Sequence[object] | None = None,
     ) -> None:
         self.settings = SdkSettings.build(
             agent_config,
@@ -96,7 +99,14 @@ class OpenJiuwenAgent:
             source_tracing=source_tracing,
         )
         self.finish_timeout = finish_timeout
-        self._corpus_key = register_corpus(self.settings.corpus) if self.settings.search == CORPUS_SEARCH else None
+        self._sources: Sources | None = None
+        if sources is not None:  # the notebook's own data, searched through the same custom engine
+            if corpus is not None or self.settings.search != CORPUS_SEARCH:
+                raise ConfigurationError("sources= is searched instead of corpus= or a web engine: give only one.")
+            self._sources = load_sources(sources)
+            self._corpus_key: str | None = register_sources(self._sources)
+        else:
+            self._corpus_key = register_corpus(self.settings.corpus) if self.settings.search == CORPUS_SEARCH else None
         self._sdk: Sdk | None = None
         self._agents: dict[str, Any] = {}
         self._rounds: dict[str, asyncio.Event] = {}  # conversation -> set when its SDK round has ended
@@ -111,7 +121,10 @@ class OpenJiuwenAgent:
 
     def spec(self) -> AgentSpec:
         """Kind and whole config, keys only as the names of their environment variables."""
-        return {"kind": KIND, "config": self.settings.spec_config()}
+        config = self.settings.spec_config()
+        if self._sources is not None:  # in-memory data a report does not hold: agent_from_spec refuses it
+            config.update(corpus=self._sources.description, sources=list(self._sources.described))
+        return {"kind": KIND, "config": config}
 
     def secret_values(self) -> list[str]:
         """Every key this agent holds (LLM and search), for scrubbing errors, transcripts and reports."""

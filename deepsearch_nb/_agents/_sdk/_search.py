@@ -20,9 +20,10 @@ from typing import Any
 from ..._errors import ConfigurationError
 from .._local._corpus import load_corpus
 from .._local._index import CorpusIndex
+from .._local._sources import Sources
 from .._local._text import tokenize
 
-__all__ = ["PLUGIN_CLASS", "CorpusSearch", "plugin_path", "register_corpus"]
+__all__ = ["PLUGIN_CLASS", "CorpusSearch", "plugin_path", "register_corpus", "register_sources"]
 
 PLUGIN_CLASS = "CorpusSearch"
 _MAX_CONTENT = 4000  # characters of a document handed to the SDK per hit (it extracts passages from them)
@@ -44,6 +45,15 @@ def register_corpus(corpus: str | None) -> str:
     with _LOCK:
         if key not in _INDEXES:
             _INDEXES[key] = CorpusIndex(load_corpus(corpus))
+    return key
+
+
+def register_sources(sources: Sources) -> str:
+    """Index the notebook's own data (``OpenJiuwenAgent(sources=...)``) once per set of documents; its key."""
+    key = f"<sources {sources.fingerprint['sha256']}>"
+    with _LOCK:
+        if key not in _INDEXES:
+            _INDEXES[key] = CorpusIndex(sources.corpus)
     return key
 
 
