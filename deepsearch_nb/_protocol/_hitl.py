@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .._errors import InvalidInputError
+from ._step import StepAction, StepPoint
 from ._text import repair_text
 from ._values import HitlStage, InterruptFeedback
 
@@ -65,6 +66,7 @@ _ALLOWED = {
         InterruptFeedback.REVISE_OUTLINE,
     ),
     HitlStage.REPORT_FEEDBACK: (InterruptFeedback.NONE, InterruptFeedback.ACCEPTED),
+    HitlStage.STEP: (InterruptFeedback.ACCEPTED,),
 }
 
 
@@ -78,6 +80,7 @@ class HitlRequest(BaseModel):
     outline: Outline | None = None  # outline review: the last outline
     round: int | None = None  # outline review: "Round N"
     conversation_id: str = ""
+    step: StepPoint | None = None  # a step pause: what the stage produced (stage ``step`` only)
 
     @property
     def allowed_feedback(self) -> tuple[InterruptFeedback, ...]:
@@ -95,6 +98,8 @@ class HitlRequest(BaseModel):
             )
         if answer.feedback == InterruptFeedback.REVISE_OUTLINE:
             Outline.parse(answer.message)
+        if self.stage == HitlStage.STEP:
+            StepAction.parse(answer.message).check(self.step)
 
 
 class HitlAnswer(BaseModel):
@@ -134,6 +139,11 @@ class HitlAnswer(BaseModel):
         return cls(feedback=InterruptFeedback.REVISE_OUTLINE, message=parsed.model_dump_json())
 
     @classmethod
+    def step(cls, action: StepAction | str | dict[str, Any] = "continue") -> HitlAnswer:
+        """Answer a step pause: ``"continue"``, ``"run to end"``, or an edit (see :class:`StepAction`)."""
+        return cls(feedback=InterruptFeedback.ACCEPTED, message=StepAction.parse(action).to_json())
+
+    @classmethod
     def cancel(cls) -> HitlAnswer:
         return cls(feedback=InterruptFeedback.CANCEL, message="")
 
@@ -152,6 +162,8 @@ class HitlAnswer(BaseModel):
         """
         if isinstance(value, HitlAnswer):
             return value
+        if isinstance(value, dict) and "action" in value:
+            return cls.step(value)
         if isinstance(value, dict):
             try:
                 return cls.model_validate(value)
@@ -166,6 +178,8 @@ class HitlAnswer(BaseModel):
             return cls.accept()
         if lowered == "cancel":
             return cls.cancel()
+        if stage == HitlStage.STEP:  # the action as JSON: "continue", "drop: 2", ... are read here
+            return cls.step(value)
         if lowered.startswith("revise:"):
             return cls.revise(stripped[len("revise:") :].strip())
         if stage == HitlStage.OUTLINE_REVIEW and stripped.startswith(("{", "[")):

@@ -66,6 +66,7 @@ class HitlStage(StrEnum):
     CLARIFICATION = "clarification"  # agent feedback_handler, after generate_questions
     OUTLINE_REVIEW = "outline_review"  # agent outline_interaction, after an outline
     REPORT_FEEDBACK = "report_feedback"  # agent user_feedback_processor
+    STEP = "step"  # the runtime's own pause at a stage boundary (step mode), never an agent's interrupt
 
     @classmethod
     def for_agent(cls, agent: str) -> HitlStage:

@@ -169,12 +169,17 @@ def _source(source: Source) -> dict[str, Any]:
 
 
 def _request(request: HitlRequest) -> dict[str, Any]:
-    return {
+    entry = {
         "stage": request.stage.value,
         "prompt": request.prompt,
         "questions": request.questions,
         "outline": _jsonable(request.outline.model_dump(mode="json")) if request.outline is not None else None,
     }
+    if request.step is not None:  # a step pause: what it showed, so the edit made there can be read back
+        entry["step"] = _jsonable(
+            request.step.model_dump(mode="json", exclude_defaults=True) | {"kind": request.step.kind.value}
+        )
+    return entry
 
 
 def _iso(moment: datetime) -> str:

@@ -257,7 +257,12 @@ def _plain_citation(number: int, source: Source | None) -> str:
 _INLINE_SPECIAL = re.compile(r"[\\`*_\[\]#!|~]")
 
 
-_STAGES = {"clarification": "Clarification", "outline_review": "Outline review", "report_feedback": "Report feedback"}
+_STAGES = {
+    "clarification": "Clarification",
+    "outline_review": "Outline review",
+    "report_feedback": "Report feedback",
+    "step": "Step",
+}
 
 
 _FEEDBACK = {

@@ -20,6 +20,7 @@ from ._events import AnswerBy, AnswerSubmitted, HitlRequested, Notice, NoticeKin
 from ._producer import Ending, Limits, Outcome, produce
 from ._record import HitlExchange, Round, RunRecord
 from ._state import CancelOutcome, RunState
+from ._stepping import Stepping
 from ._watchdog import watch
 
 __all__ = ["Lifecycle"]
@@ -27,7 +28,7 @@ __all__ = ["Lifecycle"]
 _log = logging.getLogger("deepsearch_nb.runtime")
 
 
-class Lifecycle:
+class Lifecycle(Stepping):
     """The manager's bookkeeping and state transitions (subclassed by :class:`RunManager`)."""
 
     cancel_grace_s: float
@@ -76,7 +77,7 @@ class Lifecycle:
             self._settle(record, outcome, number)
 
         try:
-            outcome = await produce(record, message, feedback, self._limits, overran)
+            outcome = await produce(record, message, feedback, self._limits, overran, self._step_pause)
         except asyncio.CancelledError:
             if not record.cancel_event.is_set():  # cancelled from outside (loop shutdown)
                 self._cancel_now(record, "the run's task was cancelled")
@@ -135,6 +136,9 @@ class Lifecycle:
                 f"The run {record.key} is {record.state.value}; it takes an answer only while WAITING_USER_INPUT."
             )
         request.check(answer)  # a bad answer is refused here and the run stays paused
+        if record.step_future is not None:  # the runtime's step pause: the same round goes on
+            self._answer_step(record, request, answer, by)
+            return
         record.pending = None
         self._paused.pop(record.key, None)
         record.exchanges.append(HitlExchange(request, answer, AnswerBy(by)))
@@ -213,6 +217,7 @@ class Lifecycle:
     def _evict_over_capacity(self) -> None:
         while len(self._paused) > self.hitl_capacity:
             _, oldest = self._paused.popitem(last=False)
+            self._stop_held_round(oldest)
             oldest.cancel_event.set()
             oldest.record_chunk(cancel_chunk(oldest.conversation_id))
             reason = f"evicted: more than {self.hitl_capacity} runs were waiting for answers"

@@ -33,6 +33,7 @@ class ManagerStats:
     abandoned_tasks: int  # agent tasks that ignored cancellation and are still running
     internal_tasks: int  # cancel finishers and session cleanups under way
     cached_agents: int  # distinct agent objects held by live runs
+    step_pauses: int = 0  # paused runs held at a step pause of step mode (also in paused_sessions)
 
     @property
     def is_idle(self) -> bool:

@@ -83,8 +83,12 @@ class RunManager(Lifecycle):
         space_id: str = "default",
         agent_config: Mapping[str, Any] | None = None,
         report_template: str = "",
+        step: bool = False,
     ) -> Run:
-        """Start a run on the current event loop and return its handle at once."""
+        """Start a run on the current event loop and return its handle at once.
+
+        ``step``: pause at every stage boundary (see :meth:`Run.set_step`), not only where the agent asks.
+        """
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -104,6 +108,7 @@ class RunManager(Lifecycle):
         )
         run = Run(record, self)
         record.view = run
+        record.step = bool(step)
         key = record.key
         if key in self._cancelled_keys:
             # The router answers a request on a cancelled key with one cancel chunk.
@@ -174,6 +179,7 @@ class RunManager(Lifecycle):
             abandoned_tasks=len(self._abandoned),
             internal_tasks=len(self._internal),
             cached_agents=len({id(r.agent) for r in self._runs.values()}),
+            step_pauses=sum(1 for r in self._paused.values() if r.step_future is not None),
         )
 
     async def drain(self, timeout: float | None = None) -> None:
@@ -184,10 +190,13 @@ class RunManager(Lifecycle):
 
         async def settle() -> None:
             while True:
-                pending = [*self._running.values(), *self._internal]
+                # A round held at a step pause is paused, not streaming: its task is not waited for.
+                held = {k for k, r in self._paused.items() if r.step_future is not None}
+                pending = [*(t for k, t in self._running.items() if k not in held), *self._internal]
                 if not pending:
                     return
-                await asyncio.wait(pending)
+                stepping = any(r.step for r in self._runs.values())
+                await asyncio.wait(pending, timeout=0.05 if stepping else None)
 
         await asyncio.wait_for(settle(), timeout)
 
@@ -203,6 +212,17 @@ class RunManager(Lifecycle):
         if record.loop.is_closed():
             return self._cancel_orphan(record, reason or _USER)
         return on_loop(record.loop, lambda: self._cancel_now(record, reason or _USER))
+
+    def set_step_run(self, record: RunRecord, on: bool) -> None:
+        def switch() -> None:
+            record.step = bool(on)
+            if not on and record.step_future is not None and record.pending is not None:
+                self._submit_now(record, HitlAnswer.step("run to end"), AnswerBy.PERSON)
+
+        if record.loop.is_closed():
+            record.step = bool(on)
+            return
+        on_loop(record.loop, switch)
 
     def submit_run(self, record: RunRecord, answer: HitlAnswer | str | dict[str, Any], by: AnswerBy) -> None:
         if record.loop.is_closed():

@@ -22,16 +22,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 from .._agents._base import cancel_context
-from .._protocol import HitlRequest
+from .._agents._stepping import StepHook, step_context
+from .._protocol import Chunk, HitlRequest, parse_chunk
+from .._protocol._step import StepAction, StepPoint
 from .._secrets import describe_exception, scrub_text
 from ._events import Notice, NoticeKind
 from ._record import RunRecord
+from ._stepping import StreamSteps, reports_step_points
 
 __all__ = ["Ending", "Limits", "Outcome", "produce"]
 
@@ -63,14 +66,23 @@ class Outcome:
 
 
 async def produce(
-    record: RunRecord, message: str, feedback: str, limits: Limits, overran: Callable[[Outcome], None]
+    record: RunRecord,
+    message: str,
+    feedback: str,
+    limits: Limits,
+    overran: Callable[[Outcome], None],
+    pause: Callable[[RunRecord, StepPoint], Awaitable[StepAction]] | None = None,
 ) -> Outcome:
     """Run one round of ``record``'s agent to its ending; cancellation propagates as ``CancelledError``.
 
     ``overran`` is called (from a timer, with the round's outcome) when the agent keeps its task busy
     past every grace after the ending chunk; this coroutine then returns whenever the agent lets it.
+    ``pause`` is the manager's step pause (step mode): given to the agent as its step hook, or applied
+    between two chunks of the stream of an agent that reports no step points.
     """
     token = cancel_context.set(record.cancel_event)  # before the first iteration, as the SDK needs
+    hook: StepHook | None = None if pause is None else _Hook(record, pause)
+    step_token = step_context.set(hook)
     stream: Any = None
     stop: HitlRequest | bool | None = None  # the interrupt's question, True for ALL END
     deadline: asyncio.TimerHandle | None = None
@@ -84,7 +96,8 @@ async def produce(
                 error=f"agent.run() returned a {type(stream).__name__}, not an async iterator of chunks "
                 "(write it as an `async def` with `yield`).",
             )
-        stop = await _read(record, stream)
+        held = hook is not None and record.step and not reports_step_points(record)
+        stop = await (_read_stepping(record, stream, hook) if held and hook is not None else _read(record, stream))
         if record.cancel_event.is_set():
             return Outcome(Ending.CANCELLED)
         if stop is not None:
@@ -105,12 +118,30 @@ async def produce(
             await _close(record, stream, limits.close_grace_s)
         if deadline is not None:
             deadline.cancel()
+        step_context.reset(step_token)
         cancel_context.reset(token)
     if record.cancel_event.is_set():
         return Outcome(Ending.CANCELLED)
     if isinstance(stop, HitlRequest):
         return Outcome(Ending.PAUSED, request=stop)
     return Outcome(Ending.ENDED)
+
+
+class _Hook:
+    """The step hook of one round: ``active`` follows the run's step mode (it can change mid-round)."""
+
+    __slots__ = ("_pause", "_record")
+
+    def __init__(self, record: RunRecord, pause: Callable[[RunRecord, StepPoint], Awaitable[StepAction]]) -> None:
+        self._record = record
+        self._pause = pause
+
+    @property
+    def active(self) -> bool:
+        return self._record.step
+
+    def __call__(self, point: StepPoint) -> Awaitable[StepAction]:
+        return self._pause(self._record, point)
 
 
 def _hard_deadline(
@@ -154,6 +185,36 @@ async def _read(record: RunRecord, stream: AsyncIterator[Any]) -> HitlRequest | 
             if now - breath > _BREATHE_AFTER_S:
                 await asyncio.sleep(0)
                 breath = time.perf_counter()
+    return None
+
+
+async def _read_stepping(record: RunRecord, stream: AsyncIterator[Any], hook: StepHook) -> HitlRequest | bool | None:
+    """:func:`_read` for a stepped run of an agent without step points: held between two chunks.
+
+    Step mode is read at the start of the round and on each chunk: "Run to end" goes on unheld.
+    """
+    rules = StreamSteps(record.progress)
+    progress = record.progress
+    cancel = record.cancel_event
+    async for raw in stream:
+        if cancel.is_set():
+            return None
+        parsed = parse_chunk(raw) if record.step else None
+        if isinstance(parsed, Chunk):
+            point = rules.before(parsed)
+            if point is not None:
+                await hook(point)
+                if cancel.is_set():
+                    return None
+        request = record.take(raw)
+        if request is not None:
+            return request
+        if progress.all_end:
+            return True
+        if isinstance(parsed, Chunk) and record.step:
+            point = rules.after(parsed)
+            if point is not None:
+                await hook(point)
     return None
 
 

@@ -111,6 +111,8 @@ class Steering(Protocol):
 
     def submit_run(self, record: RunRecord, answer: HitlAnswer | str | dict[str, Any], by: AnswerBy) -> None: ...
 
+    def set_step_run(self, record: RunRecord, on: bool) -> None: ...
+
 
 class RunRecord:
     """Everything the manager knows of one run. Written only by the manager, on ``loop``."""
@@ -163,6 +165,8 @@ class RunRecord:
         self.stalled = False
         self.retiring: RunState | None = None  # the terminal state decided, while its cleanup runs
         self.settled_round = 0  # the number of the last round whose ending was taken
+        self.step = False  # step mode: pause at every stage boundary (see _stepping)
+        self.step_future: asyncio.Future[Any] | None = None  # set while the round is held at a step pause
 
     @property
     def chunk_total(self) -> int:

@@ -184,6 +184,11 @@ class Run:
         return end - record.t0
 
     @property
+    def step(self) -> bool:
+        """Step mode: the run pauses at every stage boundary (a pending request of stage ``step``)."""
+        return self._record.step
+
+    @property
     def cancel_requested(self) -> bool:
         return self._record.cancel_event.is_set()
 
@@ -206,6 +211,10 @@ class Run:
         when the answer does not fit the question (the run stays paused and nothing is lost).
         """
         self._steering.submit_run(self._record, answer, by)
+
+    def set_step(self, on: bool) -> None:
+        """Switch step mode on or off while the run goes; off at a step pause goes on ("Run to end")."""
+        self._steering.set_step_run(self._record, on)
 
     # --- observing -----------------------------------------------------------------------------------
 

@@ -207,7 +207,8 @@ class Transcript:
     rounds: list[list[dict[str, Any] | str]] = field(default_factory=list)
     times: list[list[float]] = field(default_factory=list)
     questions: list[dict[str, Any]] = field(default_factory=list)
-    answers: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[dict[str, Any]] = field(default_factory=list)  # the agent's own stops (what a replay answers)
+    stops: list[dict[str, Any]] = field(default_factory=list)  # every answer in order, step pauses' too
     notices: list[dict[str, Any]] = field(default_factory=list)
     end: dict[str, Any] | None = None
 
@@ -274,7 +275,9 @@ def parse_transcript(lines: list[str], *, path: Path | None = None) -> Transcrip
         elif kind == "question":
             transcript.questions.append(item)
         elif kind == "answer":
-            transcript.answers.append(item)
+            transcript.stops.append(item)
+            if item.get("stage") != "step":  # a step pause's answer steered the run; its chunks show the result
+                transcript.answers.append(item)
         elif kind == "notice":
             transcript.notices.append(item)
         elif kind == "end":

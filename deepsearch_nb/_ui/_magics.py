@@ -36,7 +36,8 @@ class _Parser(argparse.ArgumentParser):
 
 _USAGE = (
     "Usage: %%deepsearch [--agent local|sdk] [--llm-base-url URL --llm-model NAME] [--remote URL [--token-env VAR]] "
-    "[--corpus DIR | --sources df,notes.md] [--answers JSON|@FILE] [--config JSON] [--no-hitl] [--pacing S] [--wait], "
+    "[--corpus DIR | --sources df,notes.md] [--answers JSON|@FILE] [--config JSON] [--no-hitl] [--pacing S] "
+    "[--step] [--wait], "
     "with the question in the cell body."
 )
 _AGENT_OPTIONS = ("agent", "llm_base_url", "llm_model", "llm_api_key_env", "remote", "token_env")
@@ -57,6 +58,7 @@ def _parser() -> _Parser:
     parser.add_argument("--no-hitl", action="store_true", dest="no_hitl")
     parser.add_argument("--pacing", metavar="S")
     parser.add_argument("--wait", action="store_true")
+    parser.add_argument("--step", action="store_true")
     return parser
 
 
@@ -88,6 +90,8 @@ def parse_options(line: str) -> dict[str, Any]:
     options: dict[str, Any] = {"wait": bool(args.wait), "corpus": None, "pacing": 0.0}
     if args.sources is not None:
         options["sources"] = args.sources
+    if args.step:
+        options["step"] = True
     options.update({name: getattr(args, name) for name in _AGENT_OPTIONS})
     if args.corpus is not None:
         corpus = Path(args.corpus).expanduser()

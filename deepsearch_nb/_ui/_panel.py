@@ -40,6 +40,7 @@ from ..runtime import (
 from . import _ipython
 from ._hitl_box import HitlAction, HitlBox
 from ._parts import answer_for, badge, final_stage, outline_html
+from ._step_bar import StepBar
 from ._stream_view import FLUSH_INTERVAL_S, StreamView
 
 __all__ = ["ResearchPanel"]
@@ -98,7 +99,8 @@ class ResearchPanel:
         self.hitl = HitlBox(self._hitl_action)
         # The HITL box joins the panel at the first question: drawn hidden from the start, it would flash for
         # a frame (a widget's layout reaches the browser after the widget itself).
-        self.root = widgets.VBox([self.header, self.message, self.stream, self.outline])
+        self.step_bar = StepBar(run, cancel=self._cancel_clicked)  # step mode (issue 14)
+        self.root = widgets.VBox([self.header, self.message, self.stream, self.outline, self.step_bar.box])
         self.root.add_class("deepsearch-panel")
 
         self._show_state(run.state)
@@ -150,6 +152,7 @@ class ResearchPanel:
             self.stream,
             self.outline,
             *self.hitl.widgets(),
+            *self.step_bar.widgets(),
         ]
 
     def widget_ids(self) -> dict[str, str]:
@@ -164,6 +167,7 @@ class ResearchPanel:
             "hitl_edit_json": self.hitl.edit_json.model_id,
         }
         ids.update({f"hitl_{name}": button.model_id for name, button in self.hitl.buttons.items()})
+        ids.update(self.step_bar.widget_ids())
         return ids
 
     @property
@@ -193,6 +197,7 @@ class ResearchPanel:
         elif isinstance(event, AnswerSubmitted):
             self._round += 1
             self.hitl.hide()
+            self.step_bar.hide()
             self._set_message("")
 
     def _on_chunk(self, chunk: Chunk, update: ProgressUpdate) -> None:
@@ -231,6 +236,7 @@ class ResearchPanel:
         self._show_state(state)
         if state.terminal:
             self.hitl.hide()
+            self.step_bar.hide()
             self.cancel_button.disabled = True
             self.cancel_button.description = state.value.capitalize()
             self._update_progress(None)
@@ -249,6 +255,9 @@ class ResearchPanel:
 
     def _on_question(self, request: HitlRequest) -> None:
         self._show_outline()
+        if self.step_bar.show(request):  # the runtime's step pause: the step bar, not the question box
+            self.stream.set_progress(stage=f"step: {request.step.label if request.step else ''}")
+            return
         if request.stage == HitlStage.CLARIFICATION:  # the box shows the questions: not the stream too
             for key, gid in list(self._groups.items()):
                 if key.split(":")[1] in _QUESTION_AGENTS:
@@ -350,6 +359,7 @@ class ResearchPanel:
             return
         self.root.add_class("deepsearch-stopping")
         self.hitl.hide()
+        self.step_bar.hide()
         self.stream.set_progress(stage="stopping")
         if not self.run.state.terminal:
             self._set_message("Stopping the run...")

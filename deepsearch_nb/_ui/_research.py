@@ -75,6 +75,7 @@ class ResearchOptions(TypedDict, total=False):
     answer_timeout: AnswerTimeoutOption  # seconds, None (forever) or "auto"
     transcript: str | Path | bool | None  # where the run's transcript goes; None/True: the default, False: none
     sources: Sequence[object] | None  # the notebook's own data (DataFrames, text, files, folders) for the local agent
+    step: bool  # step mode: pause at every stage boundary (Continue, edits, Run to end, Cancel)
 
 
 def stats(manager: RunManager | None = None) -> ManagerStats:
@@ -128,7 +129,11 @@ def research(question: str, **options: Unpack[ResearchOptions]) -> ResearchHandl
         agent = LocalResearchAgent() if sources is None else LocalResearchAgent(sources=named_sources(sources))
     manager = options.get("manager") or default_manager()
     run = manager.start(
-        agent, question, conversation_id=options.get("conversation_id"), agent_config=options.get("agent_config")
+        agent,
+        question,
+        conversation_id=options.get("conversation_id"),
+        agent_config=options.get("agent_config"),
+        step=bool(options.get("step", False)),
     )
     display = options.get("display", True)
     path = transcript_path(options.get("transcript"), run.conversation_id)
@@ -182,6 +187,7 @@ def reproduce(report: Report | Mapping[str, Any] | str | Path, **options: Unpack
         check_corpus(doc["agent"], rebuilt)
         options["agent"] = rebuilt
     options.setdefault("answers", [{"feedback": e["feedback"], "message": e["message"]} for e in doc["hitl"]])
+    options.setdefault("step", any(e.get("stage") == "step" for e in doc["hitl"]))  # its step pauses and edits
     options.setdefault("agent_config", without_masked(doc["agent"]["config"]))
     handle = research(doc["question"], **options)
     handle.original = report  # compared with the new report when the run ends (the task has not run yet)

@@ -138,7 +138,8 @@ async function resolveRelative(link: HTMLAnchorElement, href: string, links: ILi
 const STAGE_LABELS: Record<string, string> = {
   clarification: 'Clarification',
   outline_review: 'Outline review',
-  report_feedback: 'Report feedback'
+  report_feedback: 'Report feedback',
+  step: 'Step'
 };
 
 const FEEDBACK_LABELS: Record<string, string> = {

@@ -87,8 +87,17 @@ export interface ReportSourceV1 {
   [k: string]: unknown;
 }
 export interface HitlExchangeV1 {
-  stage: 'clarification' | 'outline_review' | 'report_feedback';
+  stage: 'clarification' | 'outline_review' | 'report_feedback' | 'step';
   prompt: string;
+  /**
+   * A step pause of step mode: the stage boundary (kind, section, sections) and what it showed; its answer's message is the action as JSON (continue, run_to_end, edit_plan, drop_sources, rewrite).
+   */
+  step?: {
+    kind: 'questions' | 'outline' | 'plan' | 'sources' | 'section' | 'report';
+    section?: number;
+    sections?: number;
+    [k: string]: unknown;
+  };
   questions?: string;
   outline?: {
     [k: string]: unknown;

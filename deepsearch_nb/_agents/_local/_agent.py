@@ -117,6 +117,10 @@ class LocalResearchAgent:
         in the URL's query, the variable ``api_key_env`` names), for scrubbing errors, logs and reports."""
         return secret_values(self._llm_config)
 
+    def reports_step_points(self) -> bool:
+        """The local agent pauses itself at every stage boundary of step mode (and takes the edits)."""
+        return True
+
     def spec(self) -> AgentSpec:
         """Kind and config to rebuild this agent: the corpus (absolute; None for the demo corpus) and its
         fingerprint (so a rebuild can tell that the files changed), the pacing, and the LLM writer's

@@ -12,12 +12,15 @@ stops reading at the interrupt (instead of draining the generator) can resume at
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import replace
 
 from ..._errors import AgentError, InvalidInputError
 from ..._protocol import Outline
+from .._stepping import stepping
+from . import _steps as steps
 from ._clarify import clarification_questions, is_broad
 from ._config import LocalSettings
 from ._emit import Emitter
@@ -162,6 +165,7 @@ class RoundRunner:
         if settings.outline_interaction:
             await self._emit.tick()
             yield self._emit.chunk("outline_interaction", "user_input_ended", "Maximum interaction rounds reached.")
+        await steps.outline_point(outline.title, outline.sections)
         async for chunk in self._write(session, outline):
             yield chunk
 
@@ -169,17 +173,29 @@ class RoundRunner:
         emit, index, focus = self._emit, self._index, session.focus
         sources = SourceList()
         bodies: list[str] = []
+        sections = list(outline.sections)  # step mode may edit a section's plan
+        total = len(sections)
         for k, section in enumerate(outline.sections, start=1):
+            section = sections[k - 1] = await steps.edit_plan(k, total, section)
             plan = _plan_json(section.title, section.description, False)
             async for chunk in emit.stream("plan_reasoning", plan, section=k, plan=1, whole=True):
                 yield chunk
             hits = find_sources(index, section, focus)
             for hit in hits:
-                sources.number(hit.doc, section.title)
                 await emit.tick()
                 payload = sources.collected_json(hit.doc, section.title)
                 yield emit.chunk("collector_info_retrieval", "summary_response", payload, section=k, plan=1, step=1)
+            hits = await steps.gate_sources(index, k, total, section, hits)
+            for hit in hits:  # numbered once kept: a source dropped at the gate is never cited nor listed
+                sources.number(hit.doc, section.title)
+            kept = copy.deepcopy((sources.quoted, sources.used)) if stepping() else ({}, set())
             text = write_section(index, section, focus, hits, sources)
+            while self._llm is None and stepping():  # the extractive draft can be rewritten before it streams
+                action = await steps.section_point(k, total, section, text.markdown, rewritable=True)
+                if action.action != "rewrite":
+                    break
+                sources.quoted, sources.used = copy.deepcopy(kept)
+                text = write_section(index, steps.rewritten(section, action.instructions), focus, hits, sources)
             await emit.tick()
             summary = text.summary(section.title)
             yield emit.chunk("collector_summary", "summary_response", summary, section=k, plan=1, step=1)
@@ -209,7 +225,11 @@ class RoundRunner:
             yield emit.chunk("sub_reporter", "summary_response", "SUCCESS", section=k)
             await emit.tick()
             yield emit.chunk("end", "summary_response", "SECTION END", section=k, timed=False)
+            if self._llm is not None:
+                await steps.section_point(k, total, section, body, rewritable=False)
             bodies.append(body)
+        outline = replace(outline, sections=tuple(sections))
+        await steps.report_point(outline.title, sections)
         report = render_report(outline, focus, bodies, sources, len(index.corpus))
         async for chunk in self._finish(final_result_json(report, citation_messages(sources))):
             yield chunk

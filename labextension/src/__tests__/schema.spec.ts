@@ -36,7 +36,7 @@ type Misfits<Doc, View> = {
 interface IUnread {
   report: 'notices'; // how the run went (stalls, unclean ends): the Python renderers do not show them either
   source: never;
-  hitl: 'by'; // who answered (person, scripted, timeout, replay): for reproduce(), not shown
+  hitl: 'by' | 'step'; // who answered (person, scripted, timeout, replay), the step pause's details: for reproduce(), not shown
   timings: never;
   agent: 'spec'; // what reproduce() rebuilds the agent from, not shown
 }
