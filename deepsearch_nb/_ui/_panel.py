@@ -99,7 +99,7 @@ class ResearchPanel:
         self.hitl = HitlBox(self._hitl_action)
         # The HITL box joins the panel at the first question: drawn hidden from the start, it would flash for
         # a frame (a widget's layout reaches the browser after the widget itself).
-        self.step_bar = StepBar(run, cancel=self._cancel_clicked)  # step mode (issue 14)
+        self.step_bar = StepBar(run)  # step mode (issue 14)
         self.root = widgets.VBox([self.header, self.message, self.stream, self.outline, self.step_bar.box])
         self.root.add_class("deepsearch-panel")
 

@@ -1,5 +1,5 @@
 """The panel's step controls: the "Step through" toggle, and at a step pause what the stage produced with
-Continue, the edit that fits the stage, Run to end, Fork from here and Cancel.
+Continue, the edit that fits the stage, Run to end and Fork from here (Cancel is the panel's one Cancel).
 
 Kept out of the panel module on purpose (the panel only makes a :class:`StepBar` and hands it the step
 pauses). Widgets are built once (source checkboxes are pooled), so their comm ids stay stable and a test
@@ -57,9 +57,8 @@ def _point_html(point: StepPoint) -> str:
 class StepBar:
     """Owns the step widgets of one panel; ``fork`` is called (on the loop) for "Fork from here"."""
 
-    def __init__(self, run: Run, *, cancel: Callable[[], None]) -> None:
+    def __init__(self, run: Run) -> None:
         self.run = run
-        self._cancel = cancel
         self.on_fork: Callable[[], None] | None = None  # set by the research handle that owns the panel
         self.point: StepPoint | None = None
         self.toggle = widgets.ToggleButton(
@@ -91,7 +90,6 @@ class StepBar:
             "fork": _button(
                 "Fork from here", "Start a second run that shares everything so far", "deepsearch-step-fork"
             ),
-            "cancel": _button("Cancel run", "Stop the research run", "deepsearch-step-cancel", "danger"),
         }
         for name, button in self.buttons.items():
             button.on_click(self._handler(name))
@@ -191,9 +189,7 @@ class StepBar:
 
     def _handler(self, name: str) -> Callable[[Any], None]:
         def clicked(_button: Any) -> None:
-            if name == "cancel":
-                self._cancel()
-            elif name == "fork":
+            if name == "fork":
                 if self.on_fork is not None:
                     self._soon(self.on_fork)
             else:

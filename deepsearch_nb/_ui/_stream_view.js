@@ -148,6 +148,7 @@ class PanelKeys {
   constructor(panel) {
     this.panel = panel;
     this.boxShown = false;
+    this.stepShown = false;
     this.lastFocused = null;
     if (!panel.hasAttribute("tabindex")) panel.setAttribute("tabindex", "-1");
     panel.setAttribute("role", "region");
@@ -173,6 +174,10 @@ class PanelKeys {
 
   onKey(e) {
     const target = e.target;
+    if (target && target.closest && target.closest(".deepsearch-step")) {
+      this.onStepKey(e, target);
+      return;
+    }
     if (!target || target.tagName !== "TEXTAREA" || !target.closest(".deepsearch-hitl")) return;
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
       e.preventDefault();
@@ -182,6 +187,28 @@ class PanelKeys {
       e.preventDefault();
       e.stopPropagation();
       this.panel.focus();
+    }
+  }
+
+  // A step pause: Ctrl+Enter applies the edit typed in a field (or Continue), Escape leaves the field.
+  onStepKey(e, target) {
+    const step = target.closest(".deepsearch-step");
+    const usable = (selector) => {
+      const b = step.querySelector(selector);
+      return b && rendered(b) && !b.disabled ? b : null;
+    };
+    const typing = /^(INPUT|TEXTAREA)$/.test(target.tagName) && target.type !== "checkbox";
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      e.stopPropagation();
+      const button = (typing && usable(".deepsearch-step-edit")) || usable(".deepsearch-step-continue");
+      if (button) button.click();
+    } else if (e.key === "Escape" && typing) {
+      e.preventDefault();
+      e.stopPropagation();
+      const next = usable(".deepsearch-step-continue");
+      if (next) next.focus();
+      else this.panel.focus();
     }
   }
 
@@ -206,6 +233,13 @@ class PanelKeys {
 
   check() {
     this.label();
+    const step = this.panel.querySelector(".deepsearch-step");
+    const stepShown = rendered(step);
+    if (stepShown && !this.stepShown && this.mayTakeFocus()) {
+      const next = step.querySelector(".deepsearch-step-continue");
+      if (next) next.focus();
+    }
+    this.stepShown = stepShown;
     const box = this.box();
     const shown = rendered(box);
     const input = box ? box.querySelector("textarea") : null;

@@ -93,7 +93,7 @@ def test_cancel_at_a_step_pause_leaves_the_manager_idle(kernel: KernelSession) -
     )
     assert wait_stop(kernel, 1) == "outline"
     assert kernel.eval_json("[stats().step_pauses, stats().paused_sessions]") == [1, 1]
-    kernel.click(ids["step_cancel"])
+    kernel.click(ids["cancel"])  # the panel's one Cancel
     doc = wait_report(kernel, display_id)
     assert doc["status"] == "CANCELLED"
     assert_clean(kernel, mark)
