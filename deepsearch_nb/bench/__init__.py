@@ -13,6 +13,8 @@ BENCHMARKS: dict[str, str] = {
     "runtime": "deepsearch_nb.bench._runtime",
     "local-agent": "deepsearch_nb.bench._local_agent",
     "stream": "deepsearch_nb.bench._stream",
+    "cancel": "deepsearch_nb.bench._cancel",
+    "leak": "deepsearch_nb.bench._leak",
     "faults": "deepsearch_nb.bench._faults",
     "sdk": "deepsearch_nb.bench._sdk",
     "server": "deepsearch_nb.bench._server",
