@@ -230,7 +230,7 @@ class RoundRunner:
             bodies.append(body)
         outline = replace(outline, sections=tuple(sections))
         await steps.report_point(outline.title, sections)
-        report = render_report(outline, focus, bodies, sources, len(index.corpus))
+        report = render_report(outline, focus, bodies, sources, len(index.corpus), index.corpus.documents)
         async for chunk in self._finish(final_result_json(report, citation_messages(sources))):
             yield chunk
 

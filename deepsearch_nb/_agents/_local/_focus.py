@@ -1,8 +1,9 @@
 """What the user asked for: the question, refined by the answer to the clarification questions.
 
-The answer changes retrieval in three visible ways: its words weigh twice the question's, each aspect it
-names ("costs, fire safety and recycling") seeds a section of its own, and what it asks to leave out
-("not policy", "skip recycling") removes documents whose titles name it.
+The answer changes retrieval in four visible ways: its words weigh twice the question's, each aspect it
+names ("costs, fire safety and recycling") seeds a section of its own, what it asks to leave out ("not
+policy", "skip recycling") removes documents whose titles name it, and the scope it sets (regions, a
+period, an audience: :mod:`._scope`) filters and weighs the evidence without ever becoming a section.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ._scope import REGIONS, Scope, parse_scope
 from ._text import content_terms, normalize_space, tokenize
 
 __all__ = ["Focus"]
@@ -46,11 +48,16 @@ class Focus:
     def _positive_answer(self) -> str:
         return _NEGATION.sub(" ", self.answer)
 
+    @property
+    def scope(self) -> Scope:
+        """Regions, period and audience the answer sets (filters and emphasis, not topics)."""
+        return parse_scope(self._positive_answer())
+
     def aspects(self) -> tuple[str, ...]:
         """The sub-topics the answer names, in its order ("costs", "fire safety", ...), without their
         qualifiers ("... for a utility in the United States"), which still weigh in :meth:`weights`."""
         found: list[str] = []
-        for part in _ASPECT_SPLIT.split(self._positive_answer()):
+        for part in _ASPECT_SPLIT.split(self.scope.rest):
             phrase = _ASPECT_LEAD.sub("", normalize_space(part))
             phrase = normalize_space(_ASPECT_TAIL.sub("", phrase)).strip(" .!?\"'“”")
             if content_terms(phrase) and phrase.lower() not in (f.lower() for f in found):
@@ -61,7 +68,13 @@ class Focus:
         """The retrieval query: the answer's terms weigh twice the question's (the answer is more specific)."""
         excluded = set(self.excluded)
         weights = {t: 1.0 for t in tokenize(self.question) if t not in excluded}
-        for term in tokenize(self._positive_answer()):
+        scope = self.scope
+        for term in tokenize(scope.rest):
             if term not in excluded:
                 weights[term] = 2.0
+        # The scope is emphasis: the audience's and the regions' words weigh like the question's.
+        emphasis = [scope.audience, *(" ".join(REGIONS[r][:2]) for r in scope.regions)]
+        for term in tokenize(" ".join(emphasis)):
+            if term not in excluded:
+                weights[term] = max(weights.get(term, 0.0), 1.0)
         return weights

@@ -7,7 +7,10 @@ other document joins the seed it is most like. Each group becomes a section titl
 sections come in order of relevance and cover different sub-topics.
 
 Aspects named in the clarification answer ("costs, fire safety and recycling") come first: each one's
-best-matching documents form a section of their own, named after the aspect when it is short.
+best-matching documents form a section of their own, named after the aspect when it is short. The scope
+the answer sets (regions, period, audience) is no aspect: documents about other regions only are left
+out and those about the regions asked for rank higher. A comparison question with no aspects gets
+comparing sections instead (:mod:`._shape`).
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..._protocol import Outline
 from ._focus import Focus
 from ._index import CorpusIndex, Hit, cosine
+from ._shape import DIMENSIONS, Comparison, comparison_of, report_title
 from ._text import content_terms, normalize_space, tokenize
 
 __all__ = [
@@ -33,6 +37,7 @@ __all__ = [
     "group_hits",
     "outline_from_template",
     "outline_from_user",
+    "report_title",
     "section_for_topic",
 ]
 
@@ -87,11 +92,6 @@ class OutlineDraft:
         data: dict[str, Any] = {"id": "", "language": "en-US", "thought": " ".join(self.thought), "title": self.title}
         data["sections"] = sections
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
-
-def report_title(question: str) -> str:
-    text = normalize_space(question).rstrip(" ?.!")
-    return (text[:1].upper() + text[1:]) if text else "Research report"
 
 
 def group_hits(
@@ -149,23 +149,37 @@ def draft_outline(index: CorpusIndex, focus: Focus, max_sections: int) -> Outlin
     """Draft an outline of up to ``min(max_sections, 6)`` sections for the question and its answer."""
     k = min(max_sections, 6)
     excluded = set(focus.excluded)
+    scope = focus.scope
 
     def allowed(hit: Hit) -> bool:
-        return not excluded.intersection(tokenize(hit.doc.title))
+        return not excluded.intersection(tokenize(hit.doc.title)) and scope.region_factor(hit.doc.text) > 0
 
-    hits = [h for h in index.search(focus.weights(), k * _DOCS_PER_SECTION * 2) if allowed(h)]
-    hits = hits[: k * _DOCS_PER_SECTION]
+    def ranked(found: Sequence[Hit]) -> list[Hit]:
+        """Allowed hits, the regions asked for first (a stable sort keeps BM25's order among equals)."""
+        kept = [Hit(h.doc, round(h.score * scope.region_factor(h.doc.text), 6)) for h in found if allowed(h)]
+        return sorted(kept, key=lambda h: -h.score)
+
+    hits = ranked(index.search(focus.weights(), k * _DOCS_PER_SECTION * 2))[: k * _DOCS_PER_SECTION]
     notes = [f"Question: {normalize_space(focus.question)}"]
     if focus.answer.strip():
         notes.append(f"Clarification: {normalize_space(focus.answer)} (its words weigh double in retrieval).")
+    if not scope.empty:
+        notes.append(f"Scope: {scope.describe()} (filters and weighs the evidence; it names no section).")
     if excluded:
         notes.append("Left out documents whose titles name: " + ", ".join(focus.excluded) + ".")
+    title = report_title(focus.question, scope.describe() if scope.regions or scope.period else "")
+    comparison = comparison_of(focus.question)
+    if comparison is not None and not focus.aspects():
+        comparing = _comparing_sections(index, comparison, k, allowed)
+        if comparing:
+            notes.append(f"A comparison: {len(comparing)} sections compare the two sides dimension by dimension.")
+            return OutlineDraft(title=title, sections=tuple(comparing), thought=tuple(notes))
     # Each aspect the answer names gets a section of the documents that match it best.
     pinned: list[list[int]] = []
     taken: set[int] = set()
     aspect_titles: dict[int, str] = {}  # seed position -> the aspect that names its section
     for aspect in focus.aspects()[:k]:
-        found = [h for h in index.search(dict.fromkeys(content_terms(aspect), 1.0), 6) if allowed(h)]
+        found = ranked(index.search(dict.fromkeys(content_terms(aspect), 1.0), 6))
         found = [h for h in found if h.score >= found[0].score * 0.5][:_DOCS_PER_SECTION] if found else []
         positions = []
         for hit in found:
@@ -188,7 +202,28 @@ def draft_outline(index: CorpusIndex, focus: Focus, max_sections: int) -> Outlin
     titled = {hits[i].doc.doc_id: a for i, a in aspect_titles.items()}
     sections = tuple(_section_from_group(index, g, titled.get(g[0].doc.doc_id, "")) for g in groups)
     notes.append(f"Grouped the {len(hits)} best-matching documents into {len(sections)} sections.")
-    return OutlineDraft(title=report_title(focus.question), sections=sections, thought=tuple(notes))
+    return OutlineDraft(title=title, sections=sections, thought=tuple(notes))
+
+
+def _comparing_sections(
+    index: CorpusIndex, comparison: Comparison, k: int, allowed: Callable[[Hit], bool]
+) -> list[SectionDraft]:
+    """One section per dimension the corpus speaks to along with the compared sides, best first."""
+    sides = dict.fromkeys(comparison.terms, 0.5)
+    scored: list[tuple[float, int, SectionDraft]] = []
+    for position, (dimension, words) in enumerate(DIMENSIONS):
+        terms = tokenize(words)
+        about = index.scores(dict.fromkeys(terms, 1.0))
+        weights = {**sides, **dict.fromkeys(terms, 1.0)}
+        hits = [h for h in index.search(weights, 8) if allowed(h) and about[h.doc.doc_id] > 0][:_DOCS_PER_SECTION]
+        if len(hits) < 2:
+            continue
+        titles = "; ".join(h.doc.title for h in hits)
+        description = f"{comparison.description(dimension)} Draws on {len(hits)} documents: {titles}."
+        section = SectionDraft(comparison.section_title(dimension), description, tuple(dict.fromkeys(terms))[:3])
+        scored.append((sum(h.score for h in hits), -position, section))
+    scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
+    return [section for _, _, section in scored[:k]]
 
 
 def section_for_topic(index: CorpusIndex, topic: str) -> SectionDraft:

@@ -19,6 +19,7 @@ from ._corpus import Document
 from ._focus import Focus
 from ._index import CorpusIndex, Hit
 from ._outline import OutlineDraft, SectionDraft
+from ._scope import join_names, regions_in, years_in
 from ._text import jaccard, normalize_space, tokenize, word_tokens
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "final_result_json",
     "find_sources",
     "render_report",
+    "scope_findings",
     "write_section",
 ]
 
@@ -120,10 +122,16 @@ def find_sources(index: CorpusIndex, section: SectionDraft, focus: Focus) -> lis
     if not relevant.any():
         relevant = index.scores(dict.fromkeys(tokenize(section.description), 1.0))
     phrases = _bigrams(tokenize(section.title))
+    scope = focus.scope
     candidates = [
-        h for h in index.search(_weights(section, focus), SOURCES_PER_SECTION * 2) if relevant[h.doc.doc_id] > 0
+        h
+        for h in index.search(_weights(section, focus), SOURCES_PER_SECTION * 3)
+        if relevant[h.doc.doc_id] > 0 and scope.region_factor(h.doc.text) > 0  # other regions only: left out
     ]
-    scored = [(h.score * _phrase_bonus(phrases, tokenize(h.doc.text)), -i, h) for i, h in enumerate(candidates)]
+    scored = [
+        (h.score * _phrase_bonus(phrases, tokenize(h.doc.text)) * scope.region_factor(h.doc.text), -i, h)
+        for i, h in enumerate(candidates)
+    ]
     scored.sort(key=lambda x: (x[0], x[1]), reverse=True)
     return [h for _, _, h in scored[:SOURCES_PER_SECTION]]
 
@@ -148,6 +156,7 @@ def write_section(
 ) -> SectionText:
     """Choose and stitch the section's sentences; registers what it quotes in ``sources``."""
     weights = _weights(section, focus)
+    scope = focus.scope
     title_terms = tokenize(section.title)
     phrases = _bigrams(title_terms)
     title_idf = {t: index.idf(t) for t in title_terms}
@@ -163,6 +172,8 @@ def write_section(
             if title_mass > 0:  # how much of the title the sentence speaks to, rare words counting most
                 present = set(terms)
                 score *= 0.5 + sum(w for t, w in title_idf.items() if t in present) / title_mass
+            if score > 0:  # the scope: other regions only drop out, years outside the period weigh less
+                score *= scope.region_factor(sentence) * scope.period_factor(sentence)
             if score > 0:
                 score *= (1.0 / (1.0 + 0.15 * rank)) * (1.0 + 0.1 / (1 + position))
                 score *= 0.5 if _leans_on_context(words) else 1.0
@@ -200,7 +211,12 @@ def write_section(
 
 
 def render_report(
-    outline: OutlineDraft, focus: Focus, bodies: Sequence[str], sources: SourceList, corpus_size: int
+    outline: OutlineDraft,
+    focus: Focus,
+    bodies: Sequence[str],
+    sources: SourceList,
+    corpus_size: int,
+    corpus: Sequence[Document] = (),
 ) -> str:
     """The final Markdown in the SDK's layout: title, contents, abstract, numbered chapters with anchors,
     conclusion, ``# Reference Articles`` and the AI note."""
@@ -213,7 +229,8 @@ def render_report(
     parts += [
         "# Abstract",
         f"This report answers the question “{normalize_space(focus.question)}” from {corpus_size} local "
-        f"documents.{focus_clause} It is organised in {len(titles)} sections: {covered}.",
+        f"documents.{focus_clause}{scope_findings(focus, sources.sources, corpus)} "
+        f"It is organised in {len(titles)} sections: {covered}.",
     ]
     for i, (title, body) in enumerate(zip(titles, bodies, strict=True), start=1):
         parts.append(f'# {i}. {title}\n<a id="chapter-{i}"></a>\n{body}')
@@ -227,6 +244,38 @@ def render_report(
     ]
     parts += [f"[{i}] [{link_text(d.title)}]({d.url})" for i, d in enumerate(sources.sources, start=1)]
     return "\n\n".join(parts) + "\n\n\n\n---\n\n" + AI_NOTE
+
+
+def scope_findings(focus: Focus, used: Sequence[Document], corpus: Sequence[Document]) -> str:
+    """What the scope found, for the abstract (which quotes the answer just before): per region the
+    sources that speak to it, and plainly what the corpus cannot meet ("No document in the corpus covers
+    Africa, so the report cannot speak to it.")."""
+    scope = focus.scope
+    if scope.empty:
+        return ""
+    found: list[str] = []
+    missing: list[str] = []
+    for region in scope.regions:
+        cited = sum(1 for d in used if region in regions_in(d.text))
+        if not any(region in regions_in(d.text) for d in corpus):
+            missing.append(region)
+        else:
+            found.append(f"{region} in {cited} of the {len(used)} sources")
+    text = " Found: " + join_names(found) + "." if found else ""
+    if missing:
+        text += f" No document in the corpus covers {join_names(missing)}, so the report cannot speak to it."
+    if scope.period is not None:
+        a, b = scope.period
+        dated = sum(1 for d in used if any(a <= y <= b for y in years_in(d.text)))
+        span = f"since {a}" if b == 9999 else f"from {a} to {b}"
+        text += (
+            f" {dated} of the sources give years {span}; sentences dated only outside it weigh less."
+            if dated
+            else f" No source gives years {span}."
+        )
+    if scope.audience:
+        text += f" Written for {scope.audience}."
+    return text
 
 
 def citation_messages(sources: SourceList) -> dict[str, dict[str, object]]:
