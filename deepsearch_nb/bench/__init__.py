@@ -15,6 +15,7 @@ BENCHMARKS: dict[str, str] = {
     "stream": "deepsearch_nb.bench._stream",
     "cancel": "deepsearch_nb.bench._cancel",
     "leak": "deepsearch_nb.bench._leak",
+    "loop": "deepsearch_nb.bench._loop",
     "faults": "deepsearch_nb.bench._faults",
     "sdk": "deepsearch_nb.bench._sdk",
     "server": "deepsearch_nb.bench._server",

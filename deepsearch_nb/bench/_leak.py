@@ -9,7 +9,7 @@ within the capacity are closed (``aclose``, what shutting the kernel down does),
 the garbage collected; then:
 
 * ``leak_bookkeeping_after``: everything ``RunManager.stats()`` counts (live runs, producer tasks, paused
-  sessions, cancel events, abandoned and internal tasks, cached agents); target 0. The cancelled keys
+  sessions and step pauses, cancel events, abandoned and internal tasks, cached agents); target 0. The cancelled keys
   (bounded by the capacity, so no leak) are shown apart;
 * ``leak_tasks_after``: asyncio tasks still alive on the loop besides the benchmark's own; target 0;
 * ``leak_records_alive``: run records still reachable once the benchmark dropped its handles; target 0;
@@ -20,6 +20,7 @@ the garbage collected; then:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 from typing import Any
 
@@ -116,15 +117,8 @@ async def _measure(runs: int, warmup: int) -> dict[str, Any]:
     await manager.aclose(30)  # the paused runs still within the capacity (what a kernel shutdown does), drained
     after = _rss_mb()
     stats = manager.stats()
-    bookkeeping = (
-        stats.live_runs
-        + stats.running_tasks
-        + stats.paused_sessions
-        + stats.cancel_events
-        + stats.abandoned_tasks
-        + stats.internal_tasks
-        + stats.cached_agents
-    )
+    counted = {f.name: getattr(stats, f.name) for f in dataclasses.fields(stats)}
+    bookkeeping = sum(value for name, value in counted.items() if name != "cancelled_keys")
     tasks = len(asyncio.all_tasks() - {asyncio.current_task()})
     return {
         "leak_runs": runs,
