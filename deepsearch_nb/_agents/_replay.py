@@ -65,10 +65,13 @@ class ReplayAgent:
         answers: Sequence[tuple[str, str]] | None = None,
         times: Sequence[Sequence[float]] | None = None,
         speed: float = 0.0,
+        sources: Mapping[str, Any] | None = None,
     ) -> None:
         """``question``/``answers`` (``(feedback, message)`` per stop) turn on the divergence check;
         ``times`` (seconds since the start, per chunk) with ``speed`` > 0 replays at the recorded pace
-        (1.0 as recorded, 2.0 twice as fast); ``pacing`` is a fixed pause after every chunk instead."""
+        (1.0 as recorded, 2.0 twice as fast); ``pacing`` is a fixed pause after every chunk instead.
+        ``sources``: where the recorded agent searched (its spec's ``corpus`` and ``search``), kept in this
+        agent's spec so that a replayed report's citations are checked against the same documents."""
         if pacing < 0 or speed < 0:
             raise ConfigurationError(f"pacing and speed must be 0 or more, not {pacing} and {speed}.")
         self.rounds = [list(r) for r in rounds]
@@ -77,6 +80,7 @@ class ReplayAgent:
         self.answers = None if answers is None else [(str(f), str(m)) for f, m in answers]
         self.times = [list(t) for t in times] if times is not None else None
         self.speed = speed
+        self.sources = dict(sources or {})
         self._played: dict[str, int] = {}
 
     @classmethod
@@ -97,7 +101,7 @@ class ReplayAgent:
 
     def spec(self) -> dict[str, Any]:
         """A replay rebuilds nothing: the spec says so (reports made by a replay name it as their agent)."""
-        return {"kind": "replay", "config": {"rounds": len(self.rounds), "speed": self.speed}}
+        return {"kind": "replay", "config": {"rounds": len(self.rounds), "speed": self.speed, **self.sources}}
 
     def divergence(self, index: int, message: str, feedback: str) -> str | None:
         """Why call ``index`` (0: the question, k: the answer to stop k) departs from the recording."""

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from .._protocol import HitlRequest, Source
-from .._secrets import redact, scrub_text
+from .._secrets import describe_exception, redact, scrub_text
 from .._version import __version__
 from ..agents import SupportsSpec
 from ..runtime import Run, RunState
-from ._schema import SCHEMA_VERSION
+from ._schema import SCHEMA_MINOR, SCHEMA_VERSION
 
 __all__ = ["report_document"]
 
@@ -44,6 +44,7 @@ def report_document(run: Run, *, agent_kind: str | None = None, transcript: str 
     outline = run.progress.outline
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
+        "schema_minor": SCHEMA_MINOR,
         "question": run.question,
         "title": (outline.title.strip() if outline is not None else "") or _first_heading(report),
         "status": run.state.value,
@@ -75,8 +76,21 @@ def report_document(run: Run, *, agent_kind: str | None = None, transcript: str 
     doc["provenance"] = _provenance(doc)
     if run.state is RunState.WAITING_USER_INPUT and run.pending is not None:
         doc["pending"] = _request(run.pending)  # the question the run waits on (an extra of schema v1)
+    doc.update(_checked_citations(doc))
     scrubbed: dict[str, Any] = _scrub(doc, list(run.secrets))
     return scrubbed
+
+
+def _checked_citations(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The evidence behind each citation and the check of it (schema 1.1); a report without them is
+    still worth having, so a failing check is logged and left out."""
+    from ._citations import check_citations  # not at import: it needs the local agent's text tools (numpy)
+
+    try:
+        return check_citations(doc)
+    except Exception as exc:
+        _log.warning("the citation check failed: %s", describe_exception(exc))
+        return {}
 
 
 def _agent(run: Run, agent_kind: str | None) -> dict[str, Any]:

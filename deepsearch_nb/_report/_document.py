@@ -93,6 +93,19 @@ class Report:
     def sources(self) -> list[Source]:
         return [Source.model_validate(s) for s in self._doc.get("sources", [])]
 
+    @property
+    def citation_check(self) -> dict[str, Any]:
+        """The check made when the report was built: counts, ``summary`` (the header line) and one entry
+        per citation (``markers``: status, support, passage); empty for reports older than schema 1.1."""
+        return copy.deepcopy(dict(self._doc.get("citation_check") or {}))
+
+    def check_citations(self) -> dict[str, Any]:
+        """The citation check run again now, against the sources as they are today (a corpus file
+        edited since the report fails its citations): ``{"evidence": ..., "citation_check": ...}``."""
+        from ._citations import check_citations
+
+        return check_citations(self._doc)
+
     # --- writing ---
 
     def to_json(self, *, indent: int | None = 2) -> str:

@@ -24,6 +24,7 @@ import nh3
 from .._errors import ConfigurationError
 from .._protocol import Source
 from ._render import report_markdown
+from ._render_cite import _Cite
 from ._render_html import _id_prefix, _link_anchors
 from ._render_view import (
     _FEEDBACK,
@@ -66,6 +67,10 @@ a{color:#1a5fb4}sup.cite a{text-decoration:none}
 li:target{background:#fff3c4}pre{background:#f3f3f3;padding:.5em;overflow-x:auto}
 table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.2em .5em}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dt{font-weight:600}dd{margin:0}
+a[href^="#source-"][title]{position:relative}
+a[href^="#source-"][title]:hover::after,a[href^="#source-"][title]:focus::after{content:attr(title);position:absolute;
+left:0;top:1.4em;z-index:1;width:26em;padding:.4em .6em;background:#fffbe6;border:1px solid #c9b458;color:#1f1f1f;
+font-size:.85em;line-height:1.4;white-space:normal}
 </style>"""
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
@@ -117,15 +122,23 @@ def export_markdown(doc: Mapping[str, Any]) -> str:
 # --- HTML -----------------------------------------------------------------------------------------
 
 
-def _anchor_citation(number: int, source: Source | None) -> str:
-    """A citation as a link to the sources list of the same page (``[N]`` as text when N is unknown)."""
-    return f"[\\[{number}\\]](#source-{number})" if source is not None else f"\\[{number}\\]"
+def _anchor_citation(number: int, source: Source | None, cite: _Cite | None = None) -> str:
+    """A citation as a link to the sources list of the same page (``[N]`` as text when N is unknown);
+    its evidence is the link's title, which the page's style also shows on keyboard focus."""
+    mark = _escape_inline(cite.mark) if cite is not None else ""
+    if source is None:
+        return f"\\[{number}{mark}\\]"
+    title = ""
+    if cite is not None and cite.passage:
+        title = ' "' + _escape_inline(cite.tooltip()).replace('"', '\\"') + '"'
+    return f"[\\[{number}{mark}\\]](#source-{number}{title})"
 
 
 def _md(text: str, view: _View | None = None, anchors: tuple[tuple[int, str], ...] = ()) -> str:
     """Agent Markdown as HTML (raw HTML off); the report's chapter anchors become heading ids."""
     if view is not None:
-        text = _map_prose(text, lambda chunk: _citations(chunk, view, _anchor_citation))
+        citer = view.citer()
+        text = _map_prose(text, lambda chunk: _citations(chunk, view, _anchor_citation, citer))
     tokens = _PARSER.parse(text)
     if anchors and view is not None:
         _link_anchors(tokens, text, anchors, _id_prefix(view))
@@ -141,7 +154,10 @@ def export_html(doc: Mapping[str, Any]) -> str:
     """The report as one standalone, sanitised HTML page (see the module docstring)."""
     view = _View.of(doc)
     title = view.title or "Research report"
-    parts = [f"<h1>{_esc(title)}</h1>", f'<p class="meta">{_esc(view.status)} · {len(view.sources)} sources</p>']
+    meta = " · ".join(
+        [view.status, f"{len(view.sources)} sources", *([view.citation_summary] if view.citation_summary else [])]
+    )
+    parts = [f"<h1>{_esc(title)}</h1>", f'<p class="meta">{_esc(meta)}</p>']
     if view.question:
         parts.append(f'<div class="question"><strong>Question:</strong> {_esc(view.question)}</div>')
     if view.error:
@@ -211,7 +227,7 @@ def export_docx(doc: Mapping[str, Any], path: str | Path) -> Path:
         para.add_run(_clean(view.question))
     if view.error:
         document.add_paragraph(_clean(f"Note: {view.error}"))
-    body = _citations(_body(view).text, view, lambda n, s: f"[{n}]")
+    body = _citations(_body(view).text, view, lambda n, s, c: f"[{n}{c.mark if c else ''}]")
     in_code = False
     for line in body.split("\n"):
         if line.lstrip().startswith(("```", "~~~")):

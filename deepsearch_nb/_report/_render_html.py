@@ -115,7 +115,8 @@ def _sanitise(fragment: str) -> str:
 def _md_html(text: str, view: _View | None = None, anchors: Sequence[tuple[int, str]] = ()) -> str:
     """Render agent Markdown (raw HTML off); report headings get the ids their TOC links point to."""
     if view is not None:
-        text = _map_prose(text, lambda chunk: _citations(chunk, view, _md_citation))
+        citer = view.citer()
+        text = _map_prose(text, lambda chunk: _citations(chunk, view, _md_citation, citer))
     tokens = _PARSER.parse(text)
     if anchors and view is not None:
         _link_anchors(tokens, text, anchors, _id_prefix(view))

@@ -111,9 +111,11 @@ def _has_script_link(markdown: str) -> bool:
 def _md_block(text: str, view: _View | None = None) -> str:
     """Agent-written Markdown (report, questions, answers) made safe to embed in our document."""
 
+    citer = view.citer() if view is not None else None
+
     def prose(chunk: str) -> str:
         chunk = _neutralise(chunk)
-        return _citations(chunk, view, _md_citation) if view is not None else chunk
+        return _citations(chunk, view, _md_citation, citer) if view is not None else chunk
 
     return _close_fences(_map_prose(text, prose, top_level=True))
 

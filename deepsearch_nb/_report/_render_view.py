@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from markdown_it import MarkdownIt
 
 from .._protocol import Source, parse_reference_articles
+from ._render_cite import _Cite, _Citer, _list
 
 # --- a tolerant view of a document ----------------------------------------------------------------
 
@@ -40,6 +41,9 @@ class _View:
     config: Any
     conversation_id: str
     package_version: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    markers: tuple[Mapping[str, Any], ...] = ()
+    citation_summary: str = ""
 
     @classmethod
     def of(cls, doc: Mapping[str, Any]) -> _View:
@@ -48,6 +52,7 @@ class _View:
         elapsed = timings.get("elapsed_s")
         hitl = doc.get("hitl")
         pending = doc.get("pending")
+        check = _mapping(doc.get("citation_check"))
         return cls(
             title=" ".join(_text(doc.get("title")).split()),
             question=_text(doc.get("question")).strip(),
@@ -64,7 +69,14 @@ class _View:
             config=agent.get("config", {}),
             conversation_id=_text(doc.get("conversation_id")),
             package_version=_text(doc.get("package_version")),
+            evidence=_mapping(doc.get("evidence")),
+            markers=tuple(m for m in _list(check.get("markers")) if isinstance(m, Mapping)),
+            citation_summary=" ".join(_text(check.get("summary")).split()),
         )
+
+    def citer(self) -> _Citer:
+        """A fresh reader of the citations' evidence, for one rendering of the body (it counts markers)."""
+        return _Citer(self.evidence, self.markers)
 
     def source(self, index: int) -> Source | None:
         return next((s for s in self.sources if s.index == index), None)
@@ -228,12 +240,17 @@ def _destination(url: str) -> str:
     return quote(url, safe="/:?#[]@!$&*+,;=%~-._")
 
 
-def _citations(text: str, view: _View, link: Callable[[int, Source | None], str]) -> str:
-    """``[citation:N]`` markers as links (``link`` decides the form); code spans keep their text."""
+_Link = Callable[[int, Source | None, _Cite | None], str]
+
+
+def _citations(text: str, view: _View, link: _Link, citer: _Citer | None = None) -> str:
+    """``[citation:N]`` markers as links (``link`` decides the form, given the marker's evidence when the
+    report carries it); code spans keep their text. One ``citer`` serves every chunk of one body."""
+    citer = citer or view.citer()
 
     def replace(match: re.Match[str]) -> str:
         numbers = [int(n) for n in re.split(r"\s*[,，]\s*", match.group(1).strip())]
-        return "".join(link(n, view.source(n)) for n in numbers)
+        return "".join(link(n, view.source(n), citer.next(n)) for n in numbers)
 
     parts = _CODE_SPAN.split(text)  # [prose, ticks, code, prose, ticks, code, ..., prose]
     for k in range(0, len(parts), 3):
@@ -241,15 +258,19 @@ def _citations(text: str, view: _View, link: Callable[[int, Source | None], str]
     return "".join(part if k % 3 != 1 else part + parts[k + 1] + part for k, part in enumerate(parts) if k % 3 != 2)
 
 
-def _md_citation(number: int, source: Source | None) -> str:
+def _md_citation(number: int, source: Source | None, cite: _Cite | None = None) -> str:
+    """``[N]`` linked to its source, its evidence (passage, title, where) in the link's title: shown on
+    hover by every browser, with no script."""
+    mark = _escape_inline(cite.mark) if cite is not None else ""
     if source is None or not _linkable(source.url):
-        return f"\\[{number}\\]"
-    title = _escape_inline(source.title).replace('"', '\\"')
-    return f'[\\[{number}\\]]({_destination(source.url)} "{title}")'
+        return f"\\[{number}{mark}\\]"
+    tip = cite.tooltip() if cite is not None and cite.passage else source.title
+    title = _escape_inline(tip).replace('"', '\\"')
+    return f'[\\[{number}{mark}\\]]({_destination(source.url)} "{title}")'
 
 
-def _plain_citation(number: int, source: Source | None) -> str:
-    return f"[{number}]"
+def _plain_citation(number: int, source: Source | None, cite: _Cite | None = None) -> str:
+    return f"[{number}{cite.mark if cite is not None else ''}]"
 
 
 # --- labels and escaping the fallbacks share --------------------------------------------------------
@@ -291,6 +312,8 @@ def _status_parts(view: _View, *, with_time: bool) -> list[str]:
         parts.append(_duration(view.elapsed_s))
     count = len(view.sources)
     parts.append("no sources" if count == 0 else f"{count} source" + ("s" if count != 1 else ""))
+    if view.citation_summary:
+        parts.append(view.citation_summary)
     return parts
 
 

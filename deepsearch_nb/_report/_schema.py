@@ -16,10 +16,13 @@ from typing import Any
 from .._errors import ConfigurationError
 from .._version import __version__
 
-__all__ = ["REPORT_MIME", "SCHEMA_VERSION", "check_document", "load_schema"]
+__all__ = ["REPORT_MIME", "SCHEMA_MINOR", "SCHEMA_VERSION", "check_document", "load_schema"]
 
 REPORT_MIME = "application/vnd.deepsearch.report+json"
 SCHEMA_VERSION = 1
+SCHEMA_MINOR = 1
+"""Minor versions add optional fields only (1.1: ``evidence``, ``citation_check``), so every v1 reader
+reads them and a document without ``schema_minor`` is 1.0."""
 
 _REQUIRED = ("schema_version", "question", "status", "report_markdown", "sources", "hitl", "timings", "agent")
 

@@ -229,7 +229,13 @@ class Transcript:
         from .._agents._replay import ReplayAgent
 
         expected = [(str(a.get("feedback", "")), str(a.get("message", ""))) for a in self.answers]
-        return ReplayAgent(self.rounds, question=self.question, answers=expected, times=self.times, speed=speed)
+        agent = self.header.get("agent")
+        spec = agent.get("spec") if isinstance(agent, Mapping) else None
+        config = spec.get("config") if isinstance(spec, Mapping) else None
+        sources = {k: config[k] for k in ("corpus", "search") if k in config} if isinstance(config, Mapping) else {}
+        return ReplayAgent(
+            self.rounds, question=self.question, answers=expected, times=self.times, speed=speed, sources=sources
+        )
 
 
 def read_transcript(path: str | Path) -> Transcript:

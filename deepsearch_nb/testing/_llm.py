@@ -55,7 +55,12 @@ class StubLLM:
 
     ``language``: what the intent step reports (the report's language). ``clarify``: whether the intent
     step asks for clarification. ``token_delay``: seconds between streamed frames. ``model``: the model
-    name it expects (a request for another model gets HTTP 404, as a real endpoint would).
+    name it expects (a request for another model gets HTTP 404, as a real endpoint would). ``invent``: a
+    claim the local agent's section writer adds to every section, citing evidence that does not say it.
+
+    A streamed request that asks for ``stream_options.include_usage`` gets a last frame with its token
+    counts; :attr:`usage` keeps, per request number, exactly the ``(prompt_tokens, completion_tokens)``
+    sent, so a test can compare what a run recorded with what the endpoint reported.
     """
 
     def __init__(
@@ -66,7 +71,10 @@ class StubLLM:
         token_delay: float = 0.0,
         model: str = "stub-model",
         hold: bool = False,
+        invent: str = "",
     ) -> None:
+        self.invent = invent
+        self.usage: dict[int, tuple[int, int]] = {}
         self.language = language
         self.clarify = clarify
         self.token_delay = token_delay
@@ -177,6 +185,8 @@ class StubLLM:
         if (request.body.get("stream_options") or {}).get("include_usage"):
             usage = {"prompt_tokens": len(request.text) // 4, "completion_tokens": len(reply.text) // 4 + 1}
             usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+            with self._lock:
+                self.usage[request.n] = (usage["prompt_tokens"], usage["completion_tokens"])
             yield _sse({**base, **created, "choices": [], "usage": usage})
         yield b"data: [DONE]\n\n"
 
@@ -254,7 +264,7 @@ def _handler_for(stub: StubLLM) -> type[BaseHTTPRequestHandler]:
                 self._json(404, {"error": {"message": f"The model {body.get('model')!r} does not exist."}})
                 return
             try:
-                reply = reply_for(request.kind, body, language=stub.language, clarify=stub.clarify)
+                reply = reply_for(request.kind, body, language=stub.language, clarify=stub.clarify, invent=stub.invent)
             except Exception as exc:  # a stub bug: say so, as a real endpoint's 500 would
                 self._json(500, {"error": {"message": f"stub LLM failed on a {request.kind!r} request: {exc!r}"}})
                 return

@@ -33,6 +33,7 @@ _TOOL_KINDS = {
 }
 # Words of each step's system prompt (openjiuwen_deepsearch/algorithm/prompts/*/system.md), first match wins.
 _PROMPT_KINDS = (
+    ("You write one section of a research report", "local_section"),  # the local agent's LLM writer
     ("generate three follow-up questions", "questions"),
     ("focused web search queries", "collector_query"),
     ("research supervisor", "supervisor"),
@@ -86,10 +87,13 @@ def classify(body: dict[str, Any]) -> str:
     return "text"
 
 
-def reply_for(kind: str, body: dict[str, Any], *, language: str, clarify: bool) -> Reply:
-    """The stub's answer to one request of ``kind``."""
+def reply_for(kind: str, body: dict[str, Any], *, language: str, clarify: bool, invent: str = "") -> Reply:
+    """The stub's answer to one request of ``kind``; ``invent`` is a claim the local agent's section
+    writer adds, citing the first evidence it was given (which does not say it)."""
     user = _role_text(body, "user")
     tools = _tools(body)
+    if kind == "local_section":
+        return Reply(text=_local_section(user, invent))
     if kind == "intent":
         name = next(n for n in tools if _TOOL_KINDS.get(n) == "intent")
         query = _after(user, "Original user query:") or "the research question"
@@ -158,6 +162,18 @@ def reply_for(kind: str, body: dict[str, Any], *, language: str, clarify: bool) 
     if kind in ("sub_summary", "abstract", "conclusion", "transition", "implications"):
         return Reply(text=(passages[0] if passages else "The chapters together answer the research question."))
     return Reply(text="OK")
+
+
+_EVIDENCE_LINE = re.compile(r"^\[(\d+)\] (.+)$", re.MULTILINE)
+
+
+def _local_section(user: str, invent: str) -> str:
+    """A faithful section: each evidence sentence restated with its citation; then the invented claim."""
+    evidence = _EVIDENCE_LINE.findall(user.split("Evidence:", 1)[-1])
+    sentences = [f"{text.rstrip(' .')} [citation:{n}]." for n, text in evidence]
+    if invent and evidence:
+        sentences.append(f"{invent.rstrip(' .')} [citation:{evidence[0][0]}].")
+    return " ".join(sentences) or "The evidence says nothing on this."
 
 
 def _json(value: dict[str, Any]) -> Reply:

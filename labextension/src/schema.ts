@@ -12,6 +12,10 @@ export interface ReportDocumentV1 {
    * Readers refuse any other value with a readable message.
    */
   schema_version: 1;
+  /**
+   * Minor version: each adds optional fields only, so every v1 reader reads the document; absent means 0. 1: evidence, citation_check, usage.
+   */
+  schema_minor?: number;
   question: string;
   /**
    * Report title (from the outline); may be empty.
@@ -31,6 +35,107 @@ export interface ReportDocumentV1 {
    * The agent's citation_messages, kept as they came (source tracing); often empty.
    */
   citations?: {
+    [k: string]: unknown;
+  };
+  /**
+   * Since 1.1: what each cited number stands for, keyed by N of [citation:N]: the source's title, where it is, and the passages, each looked up in the source when the report was checked.
+   */
+  evidence?: {
+    [k: string]: {
+      title: string;
+      url: string;
+      /**
+       * local: a corpus file, read again for the check; web: only the content the agent handed over; missing: no such source.
+       */
+      kind: 'local' | 'web' | 'missing';
+      /**
+       * The corpus file (relative to the corpus folder) or the URL.
+       */
+      location?: string;
+      path?: string;
+      /**
+       * Why the source could not be read when checked.
+       */
+      problem?: string;
+      passages: {
+        text: string;
+        /**
+         * The source held the passage when the report was checked.
+         */
+        found: boolean;
+        /**
+         * The file's line where the passage starts.
+         */
+        line?: number;
+        /**
+         * The heading the passage sits under.
+         */
+        section?: string;
+        [k: string]: unknown;
+      }[];
+      [k: string]: unknown;
+    };
+  };
+  /**
+   * Since 1.1: each citation looked up and scored. markers are the report's [citation:N] in reading order (a marker with several numbers gives one entry each).
+   */
+  citation_check?: {
+    /**
+     * How support is scored (content-word recall of the citing sentence in the passage).
+     */
+    measure?: string;
+    /**
+     * Support below this is weak.
+     */
+    weak_below?: number;
+    citations: number;
+    uncited_sentences?: number;
+    counts: {
+      verified?: number;
+      weak?: number;
+      missing_source?: number;
+      unverifiable?: number;
+      [k: string]: unknown;
+    };
+    /**
+     * The header line, e.g. "24 citations: 23 verified, 1 weak, 0 missing source".
+     */
+    summary: string;
+    markers: {
+      n: number;
+      status: 'verified' | 'weak' | 'missing_source' | 'unverifiable';
+      support?: number;
+      /**
+       * Index into evidence[n].passages.
+       */
+      passage?: number;
+      [k: string]: unknown;
+    }[];
+    [k: string]: unknown;
+  };
+  /**
+   * Since 1.1: LLM tokens as the endpoints reported them, per stage, and the run's budget.
+   */
+  usage?: {
+    input_tokens?: number;
+    output_tokens?: number;
+    calls?: number;
+    stages?: {
+      stage: string;
+      input_tokens: number;
+      output_tokens: number;
+      calls?: number;
+      [k: string]: unknown;
+    }[];
+    budget?: {
+      tokens?: number | null;
+      seconds?: number | null;
+      /**
+       * What ran out (tokens or time), when the budget ended the run.
+       */
+      reached?: string | null;
+      [k: string]: unknown;
+    };
     [k: string]: unknown;
   };
   /**

@@ -279,11 +279,12 @@ def scope_findings(focus: Focus, used: Sequence[Document], corpus: Sequence[Docu
 
 
 def citation_messages(sources: SourceList) -> dict[str, dict[str, object]]:
-    """``{"N": {"title", "url", "sentences"}}`` for every cited source, in citation order."""
+    """``{"N": {"title", "url", "path", "sentences"}}`` for every cited source, in citation order."""
     return {
         str(n): {
             "title": sources.sources[n - 1].title,
             "url": sources.sources[n - 1].url,
+            "path": sources.sources[n - 1].path,  # the corpus file, where the citation check reads it again
             "sentences": list(sentences),
         }
         for n, sentences in sorted(sources.quoted.items())
