@@ -4,6 +4,7 @@ Every error a user can meet derives from :class:`DeepSearchError` and says what 
 
     DeepSearchError
     ├── ConfigurationError        bad agent_config, corpus path, options
+    │   └── TemplateError         a report template that is missing or empty (names where it looked)
     ├── InvalidInputError         bad message, conversation_id, HITL answer
     ├── AgentError                the agent failed while running (carries the agent's own words)
     ├── RunStateError             an action that the run's current state does not allow
@@ -26,6 +27,7 @@ __all__ = [
     "RemoteAgentError",
     "RunNotFound",
     "RunStateError",
+    "TemplateError",
 ]
 
 
@@ -35,6 +37,10 @@ class DeepSearchError(Exception):
 
 class ConfigurationError(DeepSearchError, ValueError):
     """The configuration cannot work; the message names the setting and a valid value."""
+
+
+class TemplateError(ConfigurationError):
+    """A report template is missing or empty; the message names every place that was looked in."""
 
 
 class InvalidInputError(DeepSearchError, ValueError):

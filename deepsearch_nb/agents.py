@@ -2,7 +2,8 @@
 
 An agent is anything with the openJiuwen ``run`` signature that yields chunks (JSON strings or dicts);
 optional protocols add session cleanup, controller-task cancel, the secrets it holds, and a spec that lets
-``reproduce()`` rebuild it. The adapters (``LocalResearchAgent``, ``OpenJiuwenAgent``, ``RemoteAgent``,
+``reproduce()`` rebuild it. ``ReportTemplate`` and ``resolve_template`` are the report templates every
+agent receives as ``report_template``. The adapters (``LocalResearchAgent``, ``OpenJiuwenAgent``, ``RemoteAgent``,
 ``ReplayAgent``) are imported on first use: numpy, httpx and the SDK load only when asked for.
 """
 
@@ -22,7 +23,7 @@ from ._agents._base import (
     raise_if_cancelled,
 )
 from ._agents._select import AGENT_KINDS, agent_from_spec, make_agent
-from ._errors import RemoteAgentError
+from ._errors import RemoteAgentError, TemplateError
 from ._protocol import (
     ALL_END,
     SECTION_END,
@@ -39,11 +40,13 @@ from ._protocol import (
     Outline,
     OutlineSection,
     ProgressUpdate,
+    ReportTemplate,
     ResearchProgress,
     Source,
     StreamEvent,
     cancel_chunk,
     parse_chunk,
+    resolve_template,
     stage_label,
 )
 from ._public import lazy_attributes, publish_module
@@ -81,6 +84,7 @@ __all__ = [
     "RemoteAgent",
     "RemoteAgentError",
     "ReplayAgent",
+    "ReportTemplate",
     "ResearchProgress",
     "Source",
     "StreamEvent",
@@ -88,12 +92,14 @@ __all__ = [
     "SupportsSessionCleanup",
     "SupportsSpec",
     "SupportsTaskCancel",
+    "TemplateError",
     "agent_from_spec",
     "cancel_chunk",
     "cancel_context",
     "make_agent",
     "parse_chunk",
     "raise_if_cancelled",
+    "resolve_template",
     "stage_label",
 ]
 

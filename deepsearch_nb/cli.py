@@ -23,7 +23,9 @@ from ._protocol import (
     HitlRequest,
     HitlStage,
     ProgressUpdate,
+    ReportTemplate,
     StreamEvent,
+    resolve_template,
     stage_label,
 )
 from ._secrets import scrub_text
@@ -145,6 +147,7 @@ async def research(
     out: TextIO,
     stream_text: bool = False,
     transcript: str | None = None,
+    template: ReportTemplate | None = None,
 ) -> tuple[Run, DeepSearchError | None]:
     """Run one research session to its end with the runtime's session driver (scripted, then stdin).
 
@@ -152,7 +155,7 @@ async def research(
     caller still writes everything that was received.
     """
     manager = RunManager()
-    run = manager.start(agent, question, agent_config=agent_config)
+    run = manager.start(agent, question, agent_config=agent_config, report_template=template or "")
     if transcript:  # the notebook's writer: written as the run goes, so a crash keeps what came
         TranscriptWriter.attach(run, transcript)
     run.subscribe(_Progress(out, stream_text=stream_text))
@@ -252,9 +255,12 @@ def _run(args: argparse.Namespace) -> int:
         args.transcript = str(Path(args.out_dir) / "transcript.jsonl")
     _check_writable("--out", args.out)
     _check_writable("--transcript", args.transcript)
+    template = resolve_template(args.template) if args.template else None  # refused before anything starts
     agent = _agent(args)
     interactive = args.command == "run" and sys.stdin.isatty() and not args.no_input
     print(f"researching: {args.question}", file=out)
+    if template is not None:
+        print(f"template: {template.name} (sha256 {template.sha256[:12]}, {len(template.sections)} sections)", file=out)
     run, error = asyncio.run(
         research(
             agent,
@@ -265,6 +271,7 @@ def _run(args: argparse.Namespace) -> int:
             out=out,
             stream_text=args.stream,
             transcript=args.transcript,
+            template=template,
         )
     )
     _write_outputs(run, args, out)
@@ -311,6 +318,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--no-hitl", action="store_true", help="no clarification and no outline review")
         sub.add_argument("--stream", action="store_true", help="print the report text as it is written")
         sub.add_argument("--transcript", help="also write the run's transcript as JSON lines (deepsearch-nb replay)")
+        sub.add_argument(
+            "--template", metavar="NAME|FILE", help="the report's sections: a template name or a Markdown file"
+        )
     replay = commands.add_parser("replay", help="replay a transcript and say whether it gives the same report")
     replay.add_argument("transcript", help="a transcript written by --transcript or research()")
     replay.add_argument("--speed", type=float, default=0.0, help="0: instantly (default); 1: at recorded speed")

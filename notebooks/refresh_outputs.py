@@ -16,7 +16,7 @@ import nbformat
 from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
-HEADLESS = ("quickstart.ipynb", "reproducible_report.ipynb")
+HEADLESS = ("quickstart.ipynb", "reproducible_report.ipynb", "report_templates.ipynb")
 
 
 def refresh(path: Path) -> float:

@@ -48,8 +48,11 @@ class RemoteAgent:
     ``request`` holds request fields sent with every run (llm_config, search configs, ...); an
     ``agent_config`` passed to ``run`` is merged over it. ``token``: the server's bearer token, sent as
     ``Authorization: Bearer ...`` with every request (a secret of this agent: never in a spec, a report or
-    an error); ``token_env`` names the environment variable it was read from, so a report can rebuild the
-    agent. Pass ``client`` to share an ``httpx.AsyncClient`` (or to use ``httpx.MockTransport`` in tests).
+    an error). A template stored on the server is chosen with ``request={"template_id": N}``; a template
+    given to ``research(template=...)`` is sent as its Markdown in ``report_template`` (a field this
+    package's server reads; the seed server ignores it). ``token_env`` names the environment variable the
+    token was read from, so a report can rebuild the agent. Pass ``client`` to share an
+    ``httpx.AsyncClient`` (or to use ``httpx.MockTransport`` in tests).
     """
 
     kind = "remote"
@@ -98,6 +101,9 @@ class RemoteAgent:
             "message": message,
             "interrupt_feedback": interrupt_feedback,
         }
+        stored = body.get("template_id")
+        if report_template and not (isinstance(stored, int) and stored > 0):
+            body["report_template"] = report_template  # the content; a stored one goes by template_id instead
         import httpx
 
         previous = self._paused.pop(conversation_id, None)

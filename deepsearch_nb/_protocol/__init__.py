@@ -21,6 +21,7 @@ from ._ids import (
 from ._progress import NO_CHANGE, ProgressUpdate, ResearchProgress, stage_label
 from ._result import FinalResult, Source, parse_reference_articles
 from ._summary import summarise_payload
+from ._template import ReportTemplate, resolve_template
 from ._values import AgentName, HitlStage, InterruptFeedback, MessageType, StreamEvent
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "OutlineSection",
     "ParsedChunk",
     "ProgressUpdate",
+    "ReportTemplate",
     "ResearchProgress",
     "Source",
     "StreamEvent",
@@ -52,6 +54,7 @@ __all__ = [
     "new_conversation_id",
     "parse_chunk",
     "parse_reference_articles",
+    "resolve_template",
     "stage_label",
     "summarise_payload",
 ]

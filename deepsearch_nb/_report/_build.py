@@ -73,6 +73,8 @@ def report_document(run: Run, *, agent_kind: str | None = None, transcript: str 
     }
     if transcript is not None:
         doc["transcript"] = str(transcript)
+    if run.template is not None:
+        doc["template"] = run.template.record()
     doc["provenance"] = _provenance(doc)
     if run.state is RunState.WAITING_USER_INPUT and run.pending is not None:
         doc["pending"] = _request(run.pending)  # the question the run waits on (an extra of schema v1)

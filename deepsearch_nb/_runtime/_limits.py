@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .._agents._base import Agent, SupportsSecrets
 from .._errors import ConfigurationError, InvalidInputError
 from .._protocol import check_conversation_id, check_space_id, new_conversation_id
+from .._protocol._template import ReportTemplate
 from .._protocol._text import repair_text
 from .._secrets import secret_values
 from ._record import RunRecord
@@ -88,14 +89,19 @@ def new_record(
             "agent_config must be a dict of settings (e.g. {'outliner_max_section_num': 4}), "
             f"not {type(agent_config).__name__}."
         )
+    template = report_template if isinstance(report_template, ReportTemplate) else None
+    if template is not None:
+        report_template = template.markdown
     if not isinstance(report_template, str):
         raise ConfigurationError(f"report_template must be text, not {type(report_template).__name__}.")
+    if template is None and report_template.strip():  # text from a caller: recorded as given
+        template = ReportTemplate.from_text(report_template)
     conversation = new_conversation_id() if conversation_id is None else check_conversation_id(conversation_id)
     config = dict(agent_config or {})
     secrets = list(secret_values(config))
     if isinstance(agent, SupportsSecrets):
         secrets += [s for s in agent.secret_values() if isinstance(s, str)]
-    return RunRecord(
+    record = RunRecord(
         agent,
         question=repair_text(question),  # text entering the system: lone surrogates -> U+FFFD
         space_id=check_space_id(space_id),
@@ -106,3 +112,5 @@ def new_record(
         history_limit=history_limit,
         secrets=secrets,
     )
+    record.template = template
+    return record

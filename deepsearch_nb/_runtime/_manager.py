@@ -27,7 +27,7 @@ from typing import Any
 
 from .._agents._base import Agent
 from .._errors import RunNotFound, RunStateError
-from .._protocol import HitlAnswer, InterruptFeedback, cancel_chunk
+from .._protocol import HitlAnswer, InterruptFeedback, ReportTemplate, cancel_chunk
 from ._bus import CancelBus
 from ._events import AnswerBy
 from ._lifecycle import Lifecycle
@@ -82,12 +82,14 @@ class RunManager(Lifecycle):
         conversation_id: str | None = None,
         space_id: str = "default",
         agent_config: Mapping[str, Any] | None = None,
-        report_template: str = "",
+        report_template: str | ReportTemplate = "",
         step: bool = False,
     ) -> Run:
         """Start a run on the current event loop and return its handle at once.
 
-        ``step``: pause at every stage boundary (see :meth:`Run.set_step`), not only where the agent asks.
+        ``report_template``: Markdown (or base64) text, or a resolved :class:`ReportTemplate` whose name
+        and hash the run's report and transcript then record. ``step``: pause at every stage boundary (see
+        :meth:`Run.set_step`), not only where the agent asks.
         """
         try:
             loop = asyncio.get_running_loop()

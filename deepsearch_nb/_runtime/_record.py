@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, overload
 
 from .._agents._base import Agent
-from .._protocol import Chunk, HitlAnswer, HitlRequest, MalformedChunk, ResearchProgress, parse_chunk
+from .._protocol import Chunk, HitlAnswer, HitlRequest, MalformedChunk, ReportTemplate, ResearchProgress, parse_chunk
 from .._secrets import scrub_text, secret_needles
 from ._events import AnswerBy, ChunkReceived, MalformedChunkReceived, Notice, RunEvent, StateChanged
 from ._state import CancelOutcome, RunState
@@ -137,6 +137,7 @@ class RunRecord:
         self.key = f"{space_id}:{conversation_id}"
         self.agent_config: Mapping[str, Any] = agent_config
         self.report_template = report_template
+        self.template: ReportTemplate | None = None  # what report_template is, by name and hash
         self.loop = loop
         self.secrets = tuple(s for s in secrets if s)
         self.needles = secret_needles(self.secrets)  # what a chunk must contain to need masking

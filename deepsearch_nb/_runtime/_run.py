@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
 from .._agents._base import Agent
-from .._protocol import Chunk, FinalResult, HitlAnswer, HitlRequest, MalformedChunk, ResearchProgress
+from .._protocol import Chunk, FinalResult, HitlAnswer, HitlRequest, MalformedChunk, ReportTemplate, ResearchProgress
 from ._events import AnswerBy, Notice, RunEvent, StateChanged
 from ._record import HitlExchange, Listener, Round, RunRecord, Steering
 from ._state import CancelOutcome, RunState
@@ -97,6 +97,11 @@ class Run:
     @property
     def report_template(self) -> str:
         return self._record.report_template
+
+    @property
+    def template(self) -> ReportTemplate | None:
+        """The report template of this run (its name, content and hash), or None."""
+        return self._record.template
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:

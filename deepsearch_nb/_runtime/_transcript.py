@@ -91,6 +91,7 @@ def run_header(run: Run, *, agent_kind: str | None = None) -> dict[str, Any]:
         "agent_config": redact(run.agent_config),
         "corpus": {"path": config.get("corpus"), "fingerprint": fingerprint} if fingerprint else None,
         "llm": _llm(config),
+        "template": run.template.record() if run.template is not None else None,
         "versions": _versions(),
         "started_at": run.started_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }

@@ -2,11 +2,12 @@
 
 Options: ``--agent local|sdk`` (with ``--llm-base-url``, ``--llm-model``, ``--llm-api-key-env``),
 ``--remote URL``, ``--corpus DIR``, ``--sources df,notes.md`` (notebook variables and paths),
-``--answers JSON-or-@file``, ``--config JSON``, ``--no-hitl``,
-``--pacing S``, ``--wait``. Without ``--wait`` the run goes on in the background and the cell returns at once (buttons
-work on ipykernel 6 and 7). With ``--wait`` the cell awaits the run, like ``await research(...)``: a cell
-magic cannot await by itself, so the extension adds an input transformer that turns exactly that cell into
-``await get_ipython().run_cell_magic(...)``, which IPython then runs as top-level await.
+``--answers JSON-or-@file``, ``--config JSON``, ``--no-hitl``, ``--pacing S``, ``--template NAME|FILE``
+(the report's sections, see ``research(template=...)``), ``--wait``. Without ``--wait`` the run goes on in
+the background and the cell returns at once (buttons work on ipykernel 6 and 7). With ``--wait`` the cell
+awaits the run, like ``await research(...)``: a cell magic cannot await by itself, so the extension adds an
+input transformer that turns exactly that cell into ``await get_ipython().run_cell_magic(...)``, which
+IPython then runs as top-level await.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class _Parser(argparse.ArgumentParser):
 _USAGE = (
     "Usage: %%deepsearch [--agent local|sdk] [--llm-base-url URL --llm-model NAME] [--remote URL [--token-env VAR]] "
     "[--corpus DIR | --sources df,notes.md] [--answers JSON|@FILE] [--config JSON] [--no-hitl] [--pacing S] "
-    "[--step] [--wait], "
+    "[--step] [--template NAME|FILE] [--wait], "
     "with the question in the cell body."
 )
 _AGENT_OPTIONS = ("agent", "llm_base_url", "llm_model", "llm_api_key_env", "remote", "token_env")
@@ -57,6 +58,7 @@ def _parser() -> _Parser:
     parser.add_argument("--config", metavar="JSON")
     parser.add_argument("--no-hitl", action="store_true", dest="no_hitl")
     parser.add_argument("--pacing", metavar="S")
+    parser.add_argument("--template", metavar="NAME|FILE")
     parser.add_argument("--wait", action="store_true")
     parser.add_argument("--step", action="store_true")
     return parser
@@ -124,6 +126,8 @@ def parse_options(line: str) -> dict[str, Any]:
         config.update(NO_HITL_CONFIG)
     if config:
         options["agent_config"] = config
+    if args.template is not None:
+        options["template"] = args.template  # resolved by research(), which names where it looked
     return options
 
 

@@ -76,7 +76,8 @@ class ResearchPanel:
         self._outline: Outline | None = None  # the latest outline the events carried
         self._outline_shown: Outline | None = None
 
-        self.question = widgets.HTML(value=f"<span>{html.escape(run.question)}</span>")
+        used = f" <small>template: {html.escape(run.template.name)}</small>" if run.template is not None else ""
+        self.question = widgets.HTML(value=f"<span>{html.escape(run.question)}</span>{used}")
         self.question.add_class("deepsearch-panel-question")
         self.status = widgets.HTML(value=badge(run.state))
         self.status.add_class("deepsearch-status")

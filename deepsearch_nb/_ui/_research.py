@@ -22,7 +22,7 @@ from typing import Any, Literal, TypedDict, Unpack
 
 from .._agents._select import agent_from_spec, without_masked
 from .._errors import ConfigurationError, DeepSearchError, RunStateError
-from .._protocol import HitlAnswer, HitlRequest
+from .._protocol import HitlAnswer, HitlRequest, ReportTemplate, resolve_template
 from .._report import Report, report_bundle
 from .._report._compare import Comparison, compare
 from .._secrets import log_failure
@@ -76,6 +76,7 @@ class ResearchOptions(TypedDict, total=False):
     transcript: str | Path | bool | None  # where the run's transcript goes; None/True: the default, False: none
     sources: Sequence[object] | None  # the notebook's own data (DataFrames, text, files, folders) for the local agent
     step: bool  # step mode: pause at every stage boundary (Continue, edits, Run to end, Cancel)
+    template: str | Path | ReportTemplate | None  # the report's shape: a template name, a Markdown file or text
 
 
 def stats(manager: RunManager | None = None) -> ManagerStats:
@@ -94,7 +95,11 @@ def research(question: str, **options: Unpack[ResearchOptions]) -> ResearchHandl
     the report. ``transcript``: every run writes one as it goes (see :func:`transcript_path` for where);
     a path puts it there, ``False`` writes none. ``sources``: the notebook's own data to research instead of
     the demo corpus: DataFrames (a row a document, cited as ``df.loc[42]``; :func:`frame` picks the text
-    and title columns), strings of text, and paths of files or folders, indexed together.
+    and title columns), strings of text, and paths of files or folders, indexed together. ``template``: the
+    report's sections, in order, as Markdown headings: a template name (``"policy-brief"``, or ``<name>.md``
+    in ``./templates`` or ``$DEEPSEARCH_NB_TEMPLATES``), the path of a Markdown file, or the Markdown itself;
+    every agent gets it and the report records it (name, sha256, content). A missing or empty one raises
+    :class:`TemplateError`.
 
     ``await research(...)`` returns the :class:`Report` whatever the run's outcome (its ``status`` says
     COMPLETED, CANCELLED or FAILED); it raises :class:`HitlTimeout` when a question went unanswered and
@@ -115,6 +120,8 @@ def research(question: str, **options: Unpack[ResearchOptions]) -> ResearchHandl
         )
     scripted = ScriptedAnswers(options.get("answers"))  # refuse a malformed script before anything starts
     timeout = _check_timeout(options.get("answer_timeout", "auto"))
+    chosen = options.get("template")
+    template = resolve_template(chosen) if chosen is not None else None
     agent = options.get("agent")
     sources = options.get("sources")
     if sources is not None and agent is not None:
@@ -134,6 +141,7 @@ def research(question: str, **options: Unpack[ResearchOptions]) -> ResearchHandl
         conversation_id=options.get("conversation_id"),
         agent_config=options.get("agent_config"),
         step=bool(options.get("step", False)),
+        report_template=template or "",
     )
     display = options.get("display", True)
     path = transcript_path(options.get("transcript"), run.conversation_id)
@@ -170,7 +178,8 @@ def reproduce(report: Report | Mapping[str, Any] | str | Path, **options: Unpack
     The agent is rebuilt from the spec the report recorded (the same kind and config: the local agent's
     corpus, the SDK's endpoint and model); keys were never saved, so they are read from the environment
     variables the spec names, and a missing one is a :class:`ConfigurationError` that says which to set.
-    A local corpus whose files changed since the report is refused (:class:`ConfigurationError` naming
+    A report made with a template runs with the same template (its recorded Markdown, checked against
+    its sha256). A local corpus whose files changed since the report is refused (:class:`ConfigurationError` naming
     them): the same question over other documents is not a reproduction. ``agent=`` overrides all that.
 
     ``await reproduce(...)`` returns the new :class:`Report`; its ``comparison`` (and the handle's) says
@@ -189,6 +198,8 @@ def reproduce(report: Report | Mapping[str, Any] | str | Path, **options: Unpack
     options.setdefault("answers", [{"feedback": e["feedback"], "message": e["message"]} for e in doc["hitl"]])
     options.setdefault("step", any(e.get("stage") == "step" for e in doc["hitl"]))  # its step pauses and edits
     options.setdefault("agent_config", without_masked(doc["agent"]["config"]))
+    if "template" not in options and isinstance(doc.get("template"), Mapping):
+        options["template"] = ReportTemplate.from_record(doc["template"])  # the same shape, checked by its hash
     handle = research(doc["question"], **options)
     handle.original = report  # compared with the new report when the run ends (the task has not run yet)
     return handle

@@ -157,6 +157,16 @@ export interface ReportDocumentV1 {
    */
   transcript?: string;
   /**
+   * The report template that shaped the report (research(template=...)): its name, the sha256 of its Markdown, where it came from, and the Markdown itself, so reproduce() runs with the same one.
+   */
+  template?: {
+    name: string;
+    sha256: string;
+    source?: string;
+    markdown: string;
+    [k: string]: unknown;
+  };
+  /**
    * Who and what made the report, derived from the rest of the document: agent, model and LLM endpoint, corpus fingerprint, the answers given and by whom, date, duration, transcript.
    */
   provenance?: {

@@ -19,7 +19,7 @@ import deepsearch_nb
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
-HEADLESS = ["quickstart.ipynb", "reproducible_report.ipynb"]
+HEADLESS = ["quickstart.ipynb", "reproducible_report.ipynb", "report_templates.ipynb"]
 REPORT_MIME = "application/vnd.deepsearch.report+json"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
