@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from .._agents._local._fingerprint import fingerprint_changes
+from .._agents._select import agent_from_spec
 from .._errors import ConfigurationError
 from ..agents import Agent, SupportsSpec
 
-__all__ = ["TRANSCRIPT_DIR_ENV", "check_corpus", "default_transcript_dir", "transcript_path"]
+__all__ = ["TRANSCRIPT_DIR_ENV", "agent_of", "check_corpus", "default_transcript_dir", "transcript_path"]
 
 TRANSCRIPT_DIR_ENV = "DEEPSEARCH_NB_TRANSCRIPTS"
 """An environment variable naming the folder for transcripts (instead of ``.deepsearch/transcripts``)."""
@@ -65,3 +66,19 @@ def check_corpus(recorded_agent: Mapping[str, Any], agent: Agent) -> None:
             f"{'; '.join(changes)}. Restore those files to reproduce the report, or run research() again "
             "for a new one."
         )
+
+
+def agent_of(recorded: Mapping[str, Any]) -> Agent:
+    """The agent a report names: rebuilt from its spec (keys from the environment), or refused."""
+    spec = recorded.get("spec")
+    if isinstance(spec, Mapping):
+        return agent_from_spec(spec)
+    kind = str(recorded.get("kind", ""))
+    if kind in ("local", "LocalResearchAgent"):
+        from .._agents._local import LocalResearchAgent
+
+        return LocalResearchAgent()  # a report from before agents recorded their spec: the demo corpus
+    raise ConfigurationError(
+        f"This report was made by a {kind!r} agent that recorded no spec, so it cannot be rebuilt: "
+        "pass the agent yourself, reproduce(report, agent=...)."
+    )

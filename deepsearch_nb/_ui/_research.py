@@ -20,7 +20,7 @@ from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypedDict, Unpack
 
-from .._agents._select import agent_from_spec, without_masked
+from .._agents._select import without_masked
 from .._errors import ConfigurationError, DeepSearchError, RunStateError
 from .._protocol import HitlAnswer, HitlRequest, ReportTemplate, resolve_template
 from .._report import Report, report_bundle
@@ -42,7 +42,7 @@ from ..runtime import (
 )
 from . import _ipython
 from ._panel import ResearchPanel
-from ._reproduce import check_corpus, transcript_path
+from ._reproduce import agent_of, check_corpus, transcript_path
 
 __all__ = [
     "HEADLESS_ANSWER_TIMEOUT_S",
@@ -96,10 +96,8 @@ def research(question: str, **options: Unpack[ResearchOptions]) -> ResearchHandl
     a path puts it there, ``False`` writes none. ``sources``: the notebook's own data to research instead of
     the demo corpus: DataFrames (a row a document, cited as ``df.loc[42]``; :func:`frame` picks the text
     and title columns), strings of text, and paths of files or folders, indexed together. ``template``: the
-    report's sections, in order, as Markdown headings: a template name (``"policy-brief"``, or ``<name>.md``
-    in ``./templates`` or ``$DEEPSEARCH_NB_TEMPLATES``), the path of a Markdown file, or the Markdown itself;
-    every agent gets it and the report records it (name, sha256, content). A missing or empty one raises
-    :class:`TemplateError`.
+    report's sections as Markdown headings (a template name, a file or the text: ``resolve_template``),
+    given to every agent and recorded by the report; a missing or empty one raises :class:`TemplateError`.
 
     ``await research(...)`` returns the :class:`Report` whatever the run's outcome (its ``status`` says
     COMPLETED, CANCELLED or FAILED); it raises :class:`HitlTimeout` when a question went unanswered and
@@ -121,7 +119,7 @@ def research(question: str, **options: Unpack[ResearchOptions]) -> ResearchHandl
     scripted = ScriptedAnswers(options.get("answers"))  # refuse a malformed script before anything starts
     timeout = _check_timeout(options.get("answer_timeout", "auto"))
     chosen = options.get("template")
-    template = resolve_template(chosen) if chosen is not None else None
+    template = resolve_template(chosen) if chosen is not None else None  # refused before anything starts
     agent = options.get("agent")
     sources = options.get("sources")
     if sources is not None and agent is not None:
@@ -178,9 +176,9 @@ def reproduce(report: Report | Mapping[str, Any] | str | Path, **options: Unpack
     The agent is rebuilt from the spec the report recorded (the same kind and config: the local agent's
     corpus, the SDK's endpoint and model); keys were never saved, so they are read from the environment
     variables the spec names, and a missing one is a :class:`ConfigurationError` that says which to set.
-    A report made with a template runs with the same template (its recorded Markdown, checked against
-    its sha256). A local corpus whose files changed since the report is refused (:class:`ConfigurationError` naming
-    them): the same question over other documents is not a reproduction. ``agent=`` overrides all that.
+    A templated report runs with its recorded template (checked against its sha256). A local corpus
+    whose files changed since the report is refused (:class:`ConfigurationError` naming them): the same
+    question over other documents is not a reproduction. ``agent=`` overrides all that.
 
     ``await reproduce(...)`` returns the new :class:`Report`; its ``comparison`` (and the handle's) says
     whether it is *identical* to the original or how it *diverged* (answers, outline, sections, text,
@@ -192,33 +190,17 @@ def reproduce(report: Report | Mapping[str, Any] | str | Path, **options: Unpack
         report = Report.from_document(report)
     doc = report.doc
     if options.get("agent") is None:
-        rebuilt = _agent_of(doc["agent"])
+        rebuilt = agent_of(doc["agent"])
         check_corpus(doc["agent"], rebuilt)
         options["agent"] = rebuilt
     options.setdefault("answers", [{"feedback": e["feedback"], "message": e["message"]} for e in doc["hitl"]])
     options.setdefault("step", any(e.get("stage") == "step" for e in doc["hitl"]))  # its step pauses and edits
     options.setdefault("agent_config", without_masked(doc["agent"]["config"]))
     if "template" not in options and isinstance(doc.get("template"), Mapping):
-        options["template"] = ReportTemplate.from_record(doc["template"])  # the same shape, checked by its hash
+        options["template"] = ReportTemplate.from_record(doc["template"])
     handle = research(doc["question"], **options)
     handle.original = report  # compared with the new report when the run ends (the task has not run yet)
     return handle
-
-
-def _agent_of(recorded: Mapping[str, Any]) -> Agent:
-    """The agent a report names: rebuilt from its spec (keys from the environment), or refused."""
-    spec = recorded.get("spec")
-    if isinstance(spec, Mapping):
-        return agent_from_spec(spec)
-    kind = str(recorded.get("kind", ""))
-    if kind in ("local", "LocalResearchAgent"):
-        from .._agents._local import LocalResearchAgent
-
-        return LocalResearchAgent()  # a report from before agents recorded their spec: the demo corpus
-    raise ConfigurationError(
-        f"This report was made by a {kind!r} agent that recorded no spec, so it cannot be rebuilt: "
-        "pass the agent yourself, reproduce(report, agent=...)."
-    )
 
 
 class ResearchHandle:
