@@ -93,6 +93,11 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
 
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """The Jupyter server extension (the saved runs for the runs sidebar), in ``deepsearch_nb._jupyter``."""
+    return [{"module": "deepsearch_nb._jupyter"}]
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext deepsearch_nb``: registers the ``%%deepsearch`` cell magic."""
     from ._ui._magics import load_ipython_extension as load
