@@ -10,6 +10,7 @@ from typing import Any
 
 __all__ = [
     "UsageError",
+    "cell_id",
     "display",
     "execution_count",
     "in_kernel",
@@ -61,6 +62,20 @@ def in_kernel() -> bool:
     """Inside a Jupyter kernel (where widgets and display ids reach a front end)?"""
     shell = _shell()
     return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def cell_id() -> str | None:
+    """The id of the notebook cell being executed (JupyterLab and Notebook 7 send it as ``cellId`` in the
+    request's metadata), so the runs sidebar can go back to the cell that started a run."""
+    shell = _shell()
+    kernel = getattr(shell, "kernel", None) if shell is not None else None
+    try:
+        parent = kernel.get_parent("shell") if kernel is not None else None
+    except Exception:  # an older ipykernel without channels in get_parent
+        parent = getattr(kernel, "_parent_header", None)
+    metadata = parent.get("metadata") if isinstance(parent, dict) else None
+    value = metadata.get("cellId") if isinstance(metadata, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def execution_count() -> int | None:

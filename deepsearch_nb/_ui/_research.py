@@ -43,6 +43,7 @@ from ..runtime import (
 from . import _ipython
 from ._panel import ResearchPanel
 from ._reproduce import agent_of, check_corpus, transcript_path
+from ._runs_channel import runs_channel
 
 __all__ = [
     "HEADLESS_ANSWER_TIMEOUT_S",
@@ -146,6 +147,8 @@ def research(question: str, **options: Unpack[ResearchOptions]) -> ResearchHandl
     writer = TranscriptWriter.attach(run, path) if path is not None else None
     handle = ResearchHandle(run, scripted, display=display and _ipython.in_kernel(), answer_timeout=timeout)
     handle.transcript = writer.path if writer is not None else None
+    if _ipython.in_kernel():  # the runs sidebar and status bar of the front end hear of it
+        runs_channel().track(run, _ipython.cell_id())
     return handle
 
 

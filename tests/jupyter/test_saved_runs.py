@@ -137,3 +137,15 @@ def test_the_installed_server_extension_serves_the_list(tree: Path, tmp_path: Pa
             os.killpg(proc.pid, signal.SIGTERM)  # its own process group, started above
         proc.wait(timeout=20)
         log.close()
+
+
+def test_the_development_install_enables_the_server_extension() -> None:
+    listing = subprocess.run(
+        [sys.executable, "-m", "jupyter", "server", "extension", "list"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    line = next(line for line in (listing.stdout + listing.stderr).splitlines() if "deepsearch_nb" in line)
+    assert "enabled" in line
