@@ -116,7 +116,8 @@ def gather_evidence(doc: Mapping[str, Any], numbers: set[int]) -> dict[int, Sour
         url = _str(record.get("url")) or _str(source.get("url"))
         sentences = [normalize_space(_str(s)) for s in record.get("sentences") or [] if _str(s).strip()]
         evidence = SourceEvidence(n, title, url, "web")
-        path = _str(record.get("path")) or (_path_by_url(base, url) if base is not None else "")
+        in_memory = bool(record.get("content")) and not record.get("path")  # a DataFrame row, a string
+        path = _str(record.get("path")) or (_path_by_url(base, url) if base is not None and not in_memory else "")
         if base is not None and path:
             evidence.kind, evidence.path = "local", path
             _check_local(evidence, base, sentences)

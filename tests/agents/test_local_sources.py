@@ -65,7 +65,9 @@ def test_a_dataframe_of_1000_rows_and_a_folder_are_researched_together(tmp_path:
     assert "df.loc[1742]" in urls  # the row's index label, not its position
     assert any(u.endswith("reports/capacitors.md") for u in urls)
     assert "df.loc[1742]" in report.markdown
-    assert agent.spec()["config"]["corpus"] == f"sources: df (1000 rows), {folder}/ (2 files)"
+    assert agent.spec()["config"]["sources"] == ["df (1000 rows)", f"{folder}/ (2 files)"]
+    check = report.doc["citation_check"]["counts"]
+    assert check["missing_source"] == 0 and check["verified"] >= 1  # rows are checked against their text
 
 
 def test_citations_of_rows_resolve_to_the_right_row(tmp_path: Path) -> None:
@@ -135,7 +137,9 @@ def test_a_missing_path_is_an_error_not_a_document(tmp_path: Path) -> None:
 def test_a_report_from_notebook_data_cannot_be_rebuilt_alone() -> None:
     df = pd.DataFrame({"answer": ["Storage smooths solar output at noon."]})
     report = research_sync("storage", sources=[frame(df, name="df")], manager=RunManager(), agent_config=NO_HITL)
-    assert report.doc["provenance"]["corpus"]["path"] == "sources: df (1 row)"
+    assert report.doc["agent"]["spec"]["config"]["sources"] == ["df (1 row)"]
+    evidence = report.doc["evidence"]["1"]
+    assert evidence["url"] == "df.loc[0]" and evidence["passages"][0]["found"] is True  # the row, shown
     with pytest.raises(ConfigurationError, match=r"notebook's own data \(df \(1 row\)\)"):
         reproduce(report)
 

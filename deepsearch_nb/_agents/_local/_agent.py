@@ -102,7 +102,7 @@ class LocalResearchAgent:
         self._sources = load_sources(sources) if sources is not None else None  # the notebook's own data
         if self._sources is not None:
             self._corpus: Corpus = self._sources.corpus
-            self._corpus_path: str | None = self._sources.description
+            self._corpus_path: str | None = str(self._sources.corpus.root)  # files are relative to it
         else:
             self._corpus = load_corpus(corpus)  # first: it says what corpus accepts
             self._corpus_path = None if corpus is None else str(Path(corpus).expanduser().resolve())  # for spec()

@@ -64,11 +64,13 @@ class _Builder:
     described: list[str] = field(default_factory=list)
 
     def add(self, path: str, title: str, url: str, paragraphs: tuple[str, ...], digest: str) -> bool:
+        """Add one document; ``path`` is a file's (relative to the working directory) or "" for in-memory
+        data (a row, a string), whose citations then carry the text itself for the citation check."""
         sentences = tuple(s for p in paragraphs for s in split_sentences(p))
         if not sentences:
             return False
         self.documents.append(Document(len(self.documents), path, title, url, paragraphs, sentences))
-        self.hashes[path] = digest
+        self.hashes[path or url] = digest
         return True
 
 
@@ -89,7 +91,7 @@ def load_sources(items: Sequence[object]) -> Sources:
         raise ConfigurationError(f"sources= holds no text to research ({', '.join(built.described)}).")
     listing = "".join(f"{path}\0{digest}\n" for path, digest in sorted(built.hashes.items()))
     fingerprint = {"sha256": hashlib.sha256(listing.encode("utf-8")).hexdigest(), "documents": built.hashes}
-    corpus = Corpus(Path.cwd(), tuple(built.documents), tuple(built.skipped))
+    corpus = Corpus(Path.cwd().resolve(), tuple(built.documents), tuple(built.skipped))
     return Sources(corpus, fingerprint, tuple(built.described))
 
 
@@ -143,7 +145,7 @@ def _add_frame(built: _Builder, source: Frame, name: str) -> None:
     count = 0
     for row in rows(source, name):
         digest = hashlib.sha256("\n\n".join((row.title, *row.paragraphs)).encode("utf-8")).hexdigest()
-        count += built.add(row.reference, row.title, row.reference, row.paragraphs, digest)
+        count += built.add("", row.title, row.reference, row.paragraphs, digest)
     empty = len(source.data) - count
     if empty:
         built.skipped.append((name, f"{empty} rows without text"))
@@ -153,7 +155,7 @@ def _add_frame(built: _Builder, source: Frame, name: str) -> None:
 def _add_text(built: _Builder, text: str, name: str) -> None:
     title, url, paragraphs = _read_plain(text)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    if not built.add(name, title or name, url or quote(name, safe="/[]'\""), paragraphs, digest):
+    if not built.add("", title or name, url or quote(name, safe="/[]'\""), paragraphs, digest):
         built.skipped.append((name, "no text"))
     built.described.append(name)
 
@@ -161,10 +163,14 @@ def _add_text(built: _Builder, text: str, name: str) -> None:
 def _add_path(built: _Builder, path: Path, written: str) -> None:
     corpus = load_corpus(path)  # raises for a path without readable documents, naming it
     prefix = written.rstrip("/" + os.sep) + "/" if path.is_dir() else ""
+    cwd = Path.cwd().resolve()
     for doc in corpus.documents:
         shown = prefix + doc.path if prefix else written
         url = quote(shown, safe="/") if doc.url == quote(doc.path, safe="/") else doc.url
-        built.add(shown, doc.title, url, doc.paragraphs, _file_hash(corpus.root / doc.path))
+        file = (corpus.root / doc.path).resolve()
+        # under the working directory: the citation check reads the file again; elsewhere, the text as read
+        where = file.relative_to(cwd).as_posix() if file.is_relative_to(cwd) else ""
+        built.add(where, doc.title, url, doc.paragraphs, _file_hash(file))
     built.skipped.extend(corpus.skipped)
     files = len(corpus.documents)
     built.described.append(f"{written} ({files} file{'s' if files != 1 else ''})" if path.is_dir() else written)

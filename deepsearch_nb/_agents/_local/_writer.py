@@ -286,6 +286,8 @@ def citation_messages(sources: SourceList) -> dict[str, dict[str, object]]:
             "url": sources.sources[n - 1].url,
             "path": sources.sources[n - 1].path,  # the corpus file, where the citation check reads it again
             "sentences": list(sentences),
+            # in-memory data (a DataFrame row, a string; no file): the text itself, so the check can find it
+            **({} if sources.sources[n - 1].path else {"content": sources.sources[n - 1].text}),
         }
         for n, sentences in sorted(sources.quoted.items())
     }
