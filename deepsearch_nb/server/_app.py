@@ -1,4 +1,5 @@
-"""The run API app: ``POST /api/v1/agent/deepsearch/run/`` and ``GET /health``, as the seed serves them.
+"""The run API app: ``POST /api/v1/agent/deepsearch/run/``, the template routes (:mod:`._template_routes`)
+and ``GET /health``, as the seed serves them.
 
 The response is an SSE stream of chunk JSON (``data:`` frames, no event names); a round that stops at
 ``waiting_user_input`` keeps its stream open until the next request for the same
@@ -30,6 +31,8 @@ from ._auth import BearerAuth
 from ._request import DeepSearchRequest, check_configuration
 from ._rounds import Worker
 from ._shared import Shared
+from ._template_routes import template_for, template_router
+from ._templates import TemplateStore
 
 __all__ = ["RUN_PATH", "AgentFactory", "create_app", "default_worker_id"]
 
@@ -52,6 +55,7 @@ def create_app(
     shared: Shared | None = None,
     token: str | None = None,
     worker_id: str | None = None,
+    templates: TemplateStore | str | None = None,
 ) -> FastAPI:
     """An app serving the run API.
 
@@ -59,8 +63,10 @@ def create_app(
     Redis-backed state of a team server (connected when the app starts, which fails with a clear message
     when Redis cannot be reached); without it the app serves one process. ``token``: the bearer token every
     request must carry. ``manager``: a run manager to use (with ``shared``, build it with
-    ``cancel_bus=shared.cancel_bus``).
+    ``cancel_bus=shared.cancel_bus``). ``templates``: the report templates' store or its SQLAlchemy URL
+    (default: :func:`default_template_db`, a SQLite file created on first use).
     """
+    store = templates if isinstance(templates, TemplateStore) else TemplateStore(templates)
     if agent_factory is None:
         from .._agents._local import LocalResearchAgent
 
@@ -88,6 +94,7 @@ def create_app(
             await _shutdown(worker)
             if shared is not None:
                 await shared.aclose()
+            store.close()
 
     app = FastAPI(title="deepsearch_nb run API", lifespan=lifespan)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -103,7 +110,8 @@ def create_app(
                 {"status": status, "space_id": request.space_id, "conversation_id": request.conversation_id}
             )
         check_configuration(request)
-        return EventSourceResponse(await worker.serve(request))
+        template = await template_for(store, request) if not request.interrupt_feedback else ""
+        return EventSourceResponse(await worker.serve(request, template))
 
     async def health() -> dict[str, Any]:
         stats = runs.stats()
@@ -116,10 +124,12 @@ def create_app(
             "open_streams": worker.open_streams,
         }
 
+    app.include_router(template_router(store))
     app.add_api_route("/health", health, methods=["GET"])
     app.add_api_route("/api/health", health, methods=["GET"])  # the seed's path
     app.state.manager = runs
     app.state.worker = worker
+    app.state.templates = store
     return app
 
 

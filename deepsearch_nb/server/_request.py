@@ -53,7 +53,8 @@ class DeepSearchRequest(BaseModel):
     web_search_config: WebSearchConfig | None = None
     local_search_config: LocalSearchConfig | None = None
     llm_config: dict[str, Any] = Field(default_factory=dict)
-    template_id: int = -1
+    template_id: int = -1  # > 0: a template stored in this space (the template routes)
+    report_template: str = Field(default="", max_length=1_000_000)  # this package's extension: the Markdown itself
     search_mode: Literal["research", "search"] = "research"
     execution_method: Literal["parallel", "dependency_driving"] = "parallel"
     web_search_max_qps: float = Field(default=0, ge=0)
@@ -70,7 +71,15 @@ class DeepSearchRequest(BaseModel):
     def agent_config(self) -> dict[str, Any]:
         """The ``agent_config`` a run gets: the request's fields, ``llm_config`` by role with keys as bytearray."""
         config = self.model_dump(
-            exclude={"space_id", "conversation_id", "message", "interrupt_feedback", "llm_config", "template_id"}
+            exclude={
+                "space_id",
+                "conversation_id",
+                "message",
+                "interrupt_feedback",
+                "llm_config",
+                "template_id",
+                "report_template",
+            }
         )
         if self.llm_config:
             config["llm_config"] = _llm_by_role(self.llm_config)
@@ -112,7 +121,8 @@ def shareable_config(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_configuration(request: DeepSearchRequest) -> None:
-    """Refuse what cannot work, before any stream starts (the seed's 400 and 404 errors)."""
+    """Refuse what cannot work, before any stream starts (the seed's 400 errors; a template's 404 is
+    :func:`template_for`'s)."""
     method = request.info_collector_search_method
     if method in ("web", "all") and request.web_search_config is None:
         raise HTTPException(
@@ -120,7 +130,3 @@ def check_configuration(request: DeepSearchRequest) -> None:
         )
     if request.search_mode != "research":
         raise HTTPException(400, "Only search_mode='research' streams the research protocol; use 'research'.")
-    if request.template_id > 0:
-        raise HTTPException(
-            404, f"Report template {request.template_id} was not found: this server stores no templates (use -1)."
-        )

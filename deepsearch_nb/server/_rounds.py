@@ -26,7 +26,7 @@ from fastapi import HTTPException
 
 from .._agents._base import Agent
 from .._errors import DeepSearchError, InvalidInputError, RunStateError
-from .._protocol import HitlAnswer
+from .._protocol import HitlAnswer, ReportTemplate
 from ..runtime import ChunkReceived, Run, RunEvent, RunManager, RunState, StateChanged
 from ._records import ConversationRecord, ServedAgent
 from ._request import DeepSearchRequest, shareable_config
@@ -81,8 +81,9 @@ class Worker:
         _log.info("worker %s: cancel of %s: %s", self.id, request.key, outcome.value)
         return outcome.value
 
-    async def serve(self, request: DeepSearchRequest) -> AsyncIterator[Frame]:
-        """The stream of the round this request starts; raises ``HTTPException`` before any stream."""
+    async def serve(self, request: DeepSearchRequest, template: ReportTemplate | str = "") -> AsyncIterator[Frame]:
+        """The stream of the round this request starts; raises ``HTTPException`` before any stream.
+        ``template`` is for a new question (an answer continues with the run's own)."""
         key = request.key
         run = self.runs.get(request.conversation_id, space_id=request.space_id)
         record = None
@@ -105,11 +106,11 @@ class Worker:
                     f"No run of conversation {request.conversation_id!r} in space {request.space_id!r} is waiting "
                     "for an answer; start a new research with an empty interrupt_feedback.",
                 )
-            return self._start(request)
+            return self._start(request, template)
         except DeepSearchError as exc:
             raise HTTPException(400 if isinstance(exc, InvalidInputError) else 409, str(exc)) from None
 
-    def _start(self, request: DeepSearchRequest) -> AsyncIterator[Frame]:
+    def _start(self, request: DeepSearchRequest, template: ReportTemplate | str) -> AsyncIterator[Frame]:
         agent = ServedAgent(self.factory(request))
         config = request.agent_config()
         run = self.runs.start(
@@ -118,10 +119,11 @@ class Worker:
             conversation_id=request.conversation_id,
             space_id=request.space_id,
             agent_config=config,
+            report_template=template,
         )
         if run.state.terminal:  # a cancelled key answers with its cancel chunk
             return _replay(run)
-        conversation = Conversation(run, agent, request.message, shareable_config(config))
+        conversation = Conversation(run, agent, request.message, shareable_config(config), run.report_template)
         return self._track(request.key, conversation, run.events(), "a new question")
 
     async def _answer_here(self, request: DeepSearchRequest, run: Run) -> AsyncIterator[Frame]:

@@ -50,6 +50,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--token", help=f"the bearer token every request must carry (or set {TOKEN_ENV})")
     parser.add_argument("--session-ttl", type=float, default=7200.0, help="seconds a paused conversation is kept")
     parser.add_argument("--hitl-capacity", type=int, default=100, help="paused conversations kept, all workers")
+    parser.add_argument(
+        "--template-db",
+        metavar="URL",
+        help="SQLAlchemy URL of the report templates (default: sqlite file .deepsearch/server/templates.sqlite3, "
+        "or $DEEPSEARCH_NB_TEMPLATE_DB)",
+    )
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
 
 
@@ -66,6 +72,7 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
         "session_ttl": args.session_ttl,
         "hitl_capacity": args.hitl_capacity,
         "log_level": args.log_level,
+        "template_db": getattr(args, "template_db", None),
     }
 
 
@@ -82,6 +89,10 @@ def _check(config: dict[str, Any], host: str, workers: int, token: str | None) -
         raise ConfigurationError("--session-ttl must be > 0 seconds and --hitl-capacity at least 1.")
     if config["redis"]:
         _ping(config["redis"])
+    if config["template_db"]:
+        from ._templates import TemplateStore
+
+        TemplateStore(config["template_db"])  # a malformed URL fails here, before any worker
     _build_agent(config, sessions=None)  # a bad corpus or LLM option fails here, before any worker
 
 
@@ -144,7 +155,7 @@ def app_from_env() -> Any:
     def factory(request: DeepSearchRequest) -> Agent:
         return agent
 
-    return create_app(factory, shared=shared, token=token, worker_id=worker)
+    return create_app(factory, shared=shared, token=token, worker_id=worker, templates=config.get("template_db"))
 
 
 def _configure_logging(level: str) -> None:

@@ -101,7 +101,13 @@ class ServerProcess:
     """``deepsearch-nb serve`` in a subprocess (one uvicorn worker), its log in a file."""
 
     def __init__(
-        self, redis_url: str | None, *, token: str | None = TOKEN, pacing: float = 0.002, extra: Sequence[str] = ()
+        self,
+        redis_url: str | None,
+        *,
+        token: str | None = TOKEN,
+        pacing: float = 0.002,
+        extra: Sequence[str] = (),
+        template_db: str | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -112,6 +118,12 @@ class ServerProcess:
             args += ["--redis", redis_url]
         if token:
             args += ["--token", token]
+        self._db_dir: tempfile.TemporaryDirectory[str] | None = None
+        if template_db is None:  # its own SQLite file, never one in the repository
+            self._db_dir = tempfile.TemporaryDirectory(prefix="deepsearch-serve-db-")
+            template_db = f"sqlite:///{Path(self._db_dir.name) / 'templates.sqlite3'}"
+        self.template_db = template_db
+        args += ["--template-db", template_db]
         env = {k: v for k, v in os.environ.items() if k != "DEEPSEARCH_NB_TOKEN"}
         self.proc = subprocess.Popen([*args, *extra], stdout=self._log, stderr=subprocess.STDOUT, env=env)
         try:
@@ -152,6 +164,8 @@ class ServerProcess:
         self.stop()
         self._log.close()
         Path(self._log.name).unlink(missing_ok=True)
+        if self._db_dir is not None:
+            self._db_dir.cleanup()
 
 
 async def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> None:
