@@ -37,7 +37,7 @@ from ._chunks import (
 )
 from ._comms import CommRecorder, RecordedMessage, recording_comms
 from ._llm import LlmRequest, StubLLM
-from ._network import HttpSends, NetworkBlocked, NetworkGuard, loopback_only, record_http_sends
+from ._network import HttpSend, HttpSends, NetworkBlocked, NetworkGuard, loopback_only, record_http_sends
 from ._server import LoopbackServer
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "CommRecorder",
     "Hang",
     "HangingCloseStream",
+    "HttpSend",
     "HttpSends",
     "IgnoreCancel",
     "LlmRequest",

@@ -11,15 +11,16 @@ error: leaving the context raises ``AssertionError`` listing every attempt.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["HttpSends", "NetworkBlocked", "NetworkGuard", "loopback_only", "record_http_sends"]
+__all__ = ["HttpSend", "HttpSends", "NetworkBlocked", "NetworkGuard", "loopback_only", "record_http_sends"]
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 
@@ -109,33 +110,63 @@ def loopback_only() -> Iterator[NetworkGuard]:
         raise AssertionError(f"the code under test tried to reach hosts other than loopback: {attempts}")
 
 
+class HttpSend(NamedTuple):
+    """One request as it left the process: when, what, and from where (for a failure message)."""
+
+    at: float  # time.monotonic()
+    method: str
+    url: str
+    thread: str
+    task: str  # the asyncio task's name, "" outside a task
+    probe: str  # what the recorder's probe said at that moment ("" without one)
+
+    def describe(self, since: float) -> str:
+        where = f"thread {self.thread!r}" + (f", task {self.task!r}" if self.task else "")
+        said = f", probe: {self.probe}" if self.probe else ""
+        return f"{self.method} {self.url} at +{(self.at - since) * 1000:.2f} ms ({where}{said})"
+
+
 class HttpSends:
     """When each HTTP request left this process, on ``time.monotonic()`` (see :func:`record_http_sends`)."""
 
-    def __init__(self) -> None:
-        self.sent: list[tuple[float, str, str]] = []  # (monotonic time, method, url)
+    def __init__(self, probe: Callable[[], str] | None = None) -> None:
+        self.sent: list[HttpSend] = []
+        self._probe = probe
         self._lock = threading.Lock()
 
     def add(self, method: str, url: str) -> None:
+        at = time.monotonic()
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:  # no running loop in this thread (a sync client)
+            task = None
+        probe = self._probe() if self._probe is not None else ""
+        send = HttpSend(at, method, url, threading.current_thread().name, task.get_name() if task else "", probe)
         with self._lock:
-            self.sent.append((time.monotonic(), method, url))
+            self.sent.append(send)
 
     def after(self, moment: float, *, path: str = "/chat/completions") -> list[str]:
         """The URLs of requests to ``path`` sent later than ``moment``."""
+        return [send.url for send in self.sends_after(moment, path=path)]
+
+    def sends_after(self, moment: float, *, path: str = "/chat/completions") -> list[HttpSend]:
+        """The requests to ``path`` sent later than ``moment``, with where each came from."""
         with self._lock:
-            return [url for at, _method, url in self.sent if at > moment and path in url]
+            return [send for send in self.sent if send.at > moment and path in send.url]
 
 
 @contextmanager
-def record_http_sends() -> Iterator[HttpSends]:
+def record_http_sends(probe: Callable[[], str] | None = None) -> Iterator[HttpSends]:
     """Record every request httpx hands to its transport, i.e. after every hook a client runs before it.
 
     A server's receive time is later than the moment a request was sent, by the transit and by however long
     the server's thread waits to run: comparing it with a cancel is a race. This is the client's own moment.
+    ``probe`` is called at each send, in the sender's thread and context, and what it returns is kept with
+    the send: e.g. the state of the cancel event the sender sees, so a failure says why a check let it pass.
     """
     import httpx
 
-    sends = HttpSends()
+    sends = HttpSends(probe)
     original_async = httpx.AsyncHTTPTransport.handle_async_request
     original_sync = httpx.HTTPTransport.handle_request
 

@@ -34,7 +34,13 @@ KEY_ENV = "DEEPSEARCH_NB_TEST_LLM_KEY"
 MODEL = "stub-model"
 # The SDK's tracer dumps a model holding an InteractiveInput where it declares a dict: pydantic warns on
 # every resumed round (a UserWarning from the SDK's internals, not ours; the suite turns warnings into errors).
-SDK_WARNINGS = pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning")
+# The SDK also unwinds about six tasks on a cancel: on a loaded machine that can exceed the `manager`
+# fixture's default 0.3 s grace, and the run would then count as abandoned. The grace is a bound, not a
+# measure; 10 s still fails a test whose SDK really ignores the cancel.
+SDK_MARKS = [
+    pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning"),
+    pytest.mark.cancel_grace(10.0),
+]
 QUESTION = "What should a utility planner know about grid-scale battery storage?"
 
 
@@ -55,7 +61,7 @@ def guard() -> Iterator[NetworkGuard]:
 @pytest.fixture
 def sends() -> Iterator[HttpSends]:
     """When each HTTP request left this process: compared with a cancel, the stub's receive time would race."""
-    with record_http_sends() as recorded:
+    with record_http_sends(probe=cancel_event_seen) as recorded:
         yield recorded
 
 
@@ -87,17 +93,29 @@ def make_agent(llm: StubLLM, **kwargs: Any) -> OpenJiuwenAgent:
     return OpenJiuwenAgent(base_url=llm.base_url, api_key_env=KEY_ENV, **kwargs)
 
 
-def no_request_after(sends: HttpSends, moment: float) -> None:
-    """No LLM request left after the cancel: the acceptance check of issue 10.
+def cancel_event_seen() -> str:
+    """The SDK's cancel event as the sending task sees it: what the adapter's last check read."""
+    import importlib
 
-    Known gap, kept visible instead of hidden: in about 1 run in 8 a request still goes out just after a
-    cancel (one the adapter's last cancel check does not see). That is reported as an expected failure
-    naming the requests, so the gap shows in every run and the issue stays open until it is closed.
+    contextvars = importlib.import_module("openjiuwen_deepsearch.utils.constants_utils.session_contextvars")
+    event = contextvars.cancel_context.get(None)
+    if event is None:
+        return "no cancel event in this context"
+    return f"event {id(event):#x} {'set' if event.is_set() else 'not set'}"
+
+
+def no_request_after(sends: HttpSends, moment: float) -> None:
+    """No LLM request left the process after the cancel: the acceptance check of issue 10.
+
+    Measured where a request leaves the client (below every hook, see ``record_http_sends``). A failure
+    names each late request with its thread, its task and the cancel event that task saw, which is what
+    tells a missing check (no event in its context, another event) from a check that ran too early.
     """
     assert sends.after(0.0), "the recorder saw no LLM request: it proves nothing"
-    late = sends.after(moment)
-    if late:
-        pytest.xfail(f"known gap (issue 10): {len(late)} LLM request(s) sent after the cancel: {late}")
+    late = sends.sends_after(moment)
+    assert not late, f"{len(late)} LLM request(s) sent after the cancel: " + "; ".join(
+        send.describe(moment) for send in late
+    )
 
 
 def other_tasks() -> list[asyncio.Task[Any]]:

@@ -19,7 +19,7 @@ from deepsearch_nb.testing import HttpSends, StubLLM
 
 from ._sdk_support import (
     QUESTION,
-    SDK_WARNINGS,
+    SDK_MARKS,
     guard,
     key,
     llm,
@@ -31,7 +31,7 @@ from ._sdk_support import (
 )
 
 __all__ = ["guard", "key", "llm", "sends", "workdir"]  # fixtures used by name
-pytestmark = SDK_WARNINGS
+pytestmark = SDK_MARKS
 
 
 async def _to_final_round(run: Run) -> None:
@@ -116,7 +116,7 @@ async def test_a_consumer_that_stops_at_the_pause_still_gets_the_round_saved(llm
 
 
 async def test_an_evicted_pause_releases_every_store(llm: StubLLM, key: str) -> None:
-    manager = RunManager(hitl_capacity=1, cancel_grace_s=0.3)
+    manager = RunManager(hitl_capacity=1, cancel_grace_s=10.0)
     agent = make_agent(llm)
     first = manager.start(agent, QUESTION)
     assert await first.until_settled(120) is RunState.WAITING_USER_INPUT

@@ -20,7 +20,7 @@ from deepsearch_nb.testing import CommRecorder, HttpSends, StubLLM, recording_co
 
 from ._sdk_support import (
     QUESTION,
-    SDK_WARNINGS,
+    SDK_MARKS,
     guard,
     key,
     llm,
@@ -32,7 +32,7 @@ from ._sdk_support import (
 )
 
 __all__ = ["guard", "key", "llm", "sends", "workdir"]  # fixtures used by name
-pytestmark = SDK_WARNINGS
+pytestmark = SDK_MARKS
 
 
 @pytest.fixture

@@ -18,10 +18,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ._sdk_support import LOG_DIR, SDK_WARNINGS, guard, workdir
+from ._sdk_support import LOG_DIR, SDK_MARKS, guard, workdir
 
 __all__ = ["guard", "workdir"]  # fixtures used by name (the guard covers this process only)
-pytestmark = SDK_WARNINGS
+pytestmark = SDK_MARKS
 
 SCRIPT = r"""
 import asyncio, faulthandler, json, sys, time

@@ -23,7 +23,7 @@ from deepsearch_nb.testing import HttpSends, StubLLM
 
 from ._sdk_support import (
     QUESTION,
-    SDK_WARNINGS,
+    SDK_MARKS,
     files_containing,
     guard,
     key,
@@ -36,7 +36,7 @@ from ._sdk_support import (
 )
 
 __all__ = ["guard", "key", "llm", "sends", "workdir"]  # fixtures used by name
-pytestmark = SDK_WARNINGS
+pytestmark = SDK_MARKS
 
 EDITED: dict[str, Any] = {
     "title": "Grid-scale battery storage for a utility",

@@ -18,10 +18,10 @@ from deepsearch_nb._agents._local._corpus import load_corpus
 from deepsearch_nb.runtime import RunManager
 from deepsearch_nb.testing import StubLLM
 
-from ._sdk_support import LOG_DIR, QUESTION, SDK_WARNINGS, files_containing, guard, key, llm, make_agent, workdir
+from ._sdk_support import LOG_DIR, QUESTION, SDK_MARKS, files_containing, guard, key, llm, make_agent, workdir
 
 __all__ = ["guard", "key", "llm", "workdir"]  # fixtures used by name
-pytestmark = SDK_WARNINGS
+pytestmark = SDK_MARKS
 
 TEMPLATE = "# Storage briefing\n\n## Market outlook for utilities\n\n## Risks a planner must weigh\n"
 
