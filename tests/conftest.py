@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import tempfile
 from collections.abc import AsyncIterator
@@ -10,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from deepsearch_nb.runtime import RunManager
+from deepsearch_nb.testing import tasks_left
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -32,6 +32,5 @@ async def manager(request: pytest.FixtureRequest) -> AsyncIterator[RunManager]:
     await mgr.drain(timeout=5)
     stats = mgr.stats()
     assert stats.is_idle, f"the manager leaked: {stats}"
-    current = asyncio.current_task()
-    leftover = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    leftover = await tasks_left()  # a real agent's cancelled tasks may still be unwinding; a leak never ends
     assert not leftover, f"tasks left behind: {leftover}"

@@ -38,6 +38,7 @@ from ._chunks import (
 from ._comms import CommRecorder, RecordedMessage, recording_comms
 from ._llm import LlmRequest, StubLLM
 from ._network import HttpSend, HttpSends, NetworkBlocked, NetworkGuard, loopback_only, record_http_sends
+from ._probes import cancel_probe, tasks_left
 from ._server import LoopbackServer
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "UnprintableError",
     "WaitFor",
     "all_end",
+    "cancel_probe",
     "chunk",
     "clarification",
     "final_result",
@@ -70,6 +72,7 @@ __all__ = [
     "record_http_sends",
     "recording_comms",
     "report_round",
+    "tasks_left",
     "tokens",
     "until_chunks",
 ]

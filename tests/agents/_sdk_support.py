@@ -9,7 +9,6 @@ per process), set before the first SDK import.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import os
 import secrets
@@ -22,7 +21,7 @@ from typing import Any
 import pytest
 
 from deepsearch_nb import OpenJiuwenAgent
-from deepsearch_nb.testing import HttpSends, NetworkGuard, StubLLM, loopback_only, record_http_sends
+from deepsearch_nb.testing import HttpSends, NetworkGuard, StubLLM, cancel_probe, loopback_only, record_http_sends
 
 pytest.importorskip("openjiuwen_deepsearch", reason="the openJiuwen SDK is not installed (the 'sdk' extra)")
 
@@ -61,7 +60,7 @@ def guard() -> Iterator[NetworkGuard]:
 @pytest.fixture
 def sends() -> Iterator[HttpSends]:
     """When each HTTP request left this process: compared with a cancel, the stub's receive time would race."""
-    with record_http_sends(probe=cancel_event_seen) as recorded:
+    with record_http_sends(probe=cancel_probe) as recorded:
         yield recorded
 
 
@@ -93,17 +92,6 @@ def make_agent(llm: StubLLM, **kwargs: Any) -> OpenJiuwenAgent:
     return OpenJiuwenAgent(base_url=llm.base_url, api_key_env=KEY_ENV, **kwargs)
 
 
-def cancel_event_seen() -> str:
-    """The SDK's cancel event as the sending task sees it: what the adapter's last check read."""
-    import importlib
-
-    contextvars = importlib.import_module("openjiuwen_deepsearch.utils.constants_utils.session_contextvars")
-    event = contextvars.cancel_context.get(None)
-    if event is None:
-        return "no cancel event in this context"
-    return f"event {id(event):#x} {'set' if event.is_set() else 'not set'}"
-
-
 def no_request_after(sends: HttpSends, moment: float) -> None:
     """No LLM request left the process after the cancel: the acceptance check of issue 10.
 
@@ -116,10 +104,6 @@ def no_request_after(sends: HttpSends, moment: float) -> None:
     assert not late, f"{len(late)} LLM request(s) sent after the cancel: " + "; ".join(
         send.describe(moment) for send in late
     )
-
-
-def other_tasks() -> list[asyncio.Task[Any]]:
-    return [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
 
 
 def files_containing(root: Path, text: str) -> list[Path]:

@@ -7,7 +7,6 @@ cancel (the stub's request log, ``time.monotonic()``, against the moment ``cance
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
@@ -15,7 +14,7 @@ import pytest
 
 from deepsearch_nb import RunState
 from deepsearch_nb.runtime import ChunkReceived, Run, RunEvent, RunManager
-from deepsearch_nb.testing import HttpSends, StubLLM
+from deepsearch_nb.testing import HttpSends, StubLLM, tasks_left
 
 from ._sdk_support import (
     QUESTION,
@@ -25,7 +24,6 @@ from ._sdk_support import (
     llm,
     make_agent,
     no_request_after,
-    other_tasks,
     sends,
     workdir,
 )
@@ -69,9 +67,8 @@ async def test_cancel_during_the_final_round(
     assert not run.progress.all_end
     await manager.drain(10)
     no_request_after(sends, cancelled_at[0])
-    await asyncio.sleep(0.05)  # a late SDK task would save now
+    assert await tasks_left() == []  # then a late SDK save would have landed
     assert agent.sdk_sessions(run.conversation_id) == []
-    assert other_tasks() == []
 
 
 @pytest.mark.parametrize("stage", ["clarification", "outline_review"])
@@ -91,9 +88,8 @@ async def test_cancel_by_answer_right_at_a_pause(
     assert run.state is RunState.CANCELLED
     await manager.drain(10)
     no_request_after(sends, cancelled_at)
-    await asyncio.sleep(0.05)
+    assert await tasks_left() == []
     assert agent.sdk_sessions(run.conversation_id) == []
-    assert other_tasks() == []
 
 
 async def test_a_consumer_that_stops_at_the_pause_still_gets_the_round_saved(llm: StubLLM, key: str) -> None:
@@ -110,9 +106,8 @@ async def test_a_consumer_that_stops_at_the_pause_still_gets_the_round_saved(llm
     resumed = [json.loads(str(c)) async for c in agent.run("Focus on costs.", "stop_at_pause", None, "", "accepted")]
     assert resumed[-1]["agent"] == "outline_interaction" and resumed[-1]["message_type"] == "interrupt"
     await agent.cleanup_session("stop_at_pause")
-    await asyncio.sleep(0.05)
+    assert await tasks_left() == []
     assert agent.sdk_sessions("stop_at_pause") == []
-    assert other_tasks() == []
 
 
 async def test_an_evicted_pause_releases_every_store(llm: StubLLM, key: str) -> None:
@@ -128,5 +123,5 @@ async def test_an_evicted_pause_releases_every_store(llm: StubLLM, key: str) -> 
     await manager.drain(10)
     assert agent.sdk_sessions(first.conversation_id) == []
     await manager.aclose(10)
+    assert await tasks_left() == []
     assert agent.sdk_sessions(second.conversation_id) == []
-    assert other_tasks() == []

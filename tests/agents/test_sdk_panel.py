@@ -7,7 +7,6 @@ and its next LLM call, starts requests that are paid for and then thrown away.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 
@@ -16,7 +15,7 @@ import pytest
 from deepsearch_nb import RunState
 from deepsearch_nb._ui._panel import ResearchPanel
 from deepsearch_nb.runtime import ChunkReceived, RunEvent, RunManager
-from deepsearch_nb.testing import CommRecorder, HttpSends, StubLLM, recording_comms
+from deepsearch_nb.testing import CommRecorder, HttpSends, StubLLM, recording_comms, tasks_left
 
 from ._sdk_support import (
     QUESTION,
@@ -26,7 +25,6 @@ from ._sdk_support import (
     llm,
     make_agent,
     no_request_after,
-    other_tasks,
     sends,
     workdir,
 )
@@ -67,7 +65,6 @@ async def test_the_cancel_button_sets_the_event_before_any_new_llm_request(
     assert run.state is RunState.CANCELLED and "cancelled by the user" in (run.cancel_reason or "")
     await manager.drain(10)
     no_request_after(sends, clicked[0])
-    await asyncio.sleep(0.05)
-    assert agent.sdk_sessions(run.conversation_id) == []
     panel.close()
-    assert other_tasks() == []
+    assert await tasks_left() == []
+    assert agent.sdk_sessions(run.conversation_id) == []

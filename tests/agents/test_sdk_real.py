@@ -19,7 +19,7 @@ import pytest
 from deepsearch_nb import OpenJiuwenAgent, Report, RunState
 from deepsearch_nb.agents import HitlAnswer
 from deepsearch_nb.runtime import Run, RunManager
-from deepsearch_nb.testing import HttpSends, StubLLM
+from deepsearch_nb.testing import HttpSends, StubLLM, tasks_left
 
 from ._sdk_support import (
     QUESTION,
@@ -30,7 +30,6 @@ from ._sdk_support import (
     llm,
     make_agent,
     no_request_after,
-    other_tasks,
     sends,
     workdir,
 )
@@ -89,9 +88,9 @@ async def test_a_full_hitl_research_through_the_run_manager(
     kinds = llm.kinds()
     assert kinds.count("questions") == 1 and kinds.count("outline") == 3 and "sub_report" in kinds
     # every SDK store of the conversation is empty, and the SDK left no task behind
-    assert agent.sdk_sessions(run.conversation_id) == []
     await manager.drain(10)
-    assert other_tasks() == []
+    assert await tasks_left() == []
+    assert agent.sdk_sessions(run.conversation_id) == []
     # the key reached the LLM, and nothing else
     assert all(r.headers.get("authorization") == f"Bearer {key}" for r in llm.requests)
     doc = Report.from_run(run)
@@ -129,9 +128,9 @@ async def test_cancel_right_at_a_pause_releases_every_store(
     await run.wait(10)
     assert run.state is RunState.CANCELLED and not run.abandoned
     await manager.drain(10)
-    assert agent.sdk_sessions(run.conversation_id) == []
     no_request_after(sends, cancelled_at)
-    assert other_tasks() == []
+    assert await tasks_left() == []
+    assert agent.sdk_sessions(run.conversation_id) == []
 
 
 async def test_the_sdk_researches_the_analysts_own_documents(

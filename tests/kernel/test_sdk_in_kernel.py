@@ -7,7 +7,6 @@ random string in an environment variable: it must appear in no message the kerne
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import secrets
@@ -19,7 +18,6 @@ import pytest
 
 from deepsearch_nb.testing import StubLLM
 
-from ..agents._sdk_support import cancel_event_seen
 from ._kernel import KernelSession
 from .conftest import SETUP
 from .test_panel_in_kernel import assert_clean, custom_messages, start, statuses, wait_report, wait_status
@@ -49,11 +47,10 @@ def sdk_kernel(llm: StubLLM, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     session = KernelSession(None)
     try:
         session.execute(SETUP)
-        session.execute(inspect.getsource(cancel_event_seen))  # the same probe as the in-process tests
         session.execute(
-            "from deepsearch_nb.testing import loopback_only, record_http_sends\n"
+            "from deepsearch_nb.testing import cancel_probe, loopback_only, record_http_sends\n"
             "_guard_cm = loopback_only()\n_guard = _guard_cm.__enter__()\n"
-            "_sends_cm = record_http_sends(probe=cancel_event_seen)\n_sends = _sends_cm.__enter__()\n"
+            "_sends_cm = record_http_sends(probe=cancel_probe)\n_sends = _sends_cm.__enter__()\n"
             "from deepsearch_nb import OpenJiuwenAgent\n"
             "from deepsearch_nb._agents._local import demo_corpus_path\n"
             f"agent = OpenJiuwenAgent(base_url={llm.base_url!r}, model={MODEL!r}, api_key_env={KEY_ENV!r}, "

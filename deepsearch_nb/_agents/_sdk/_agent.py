@@ -187,6 +187,7 @@ class OpenJiuwenAgent:
         agent = self._agent_for(config)
         ended = asyncio.Event()
         self._rounds[conversation_id] = ended
+        before = asyncio.all_tasks()
         token = sdk.cancel_context.set(cancel_context.get())  # in the iterating task, before iterating
         stream = agent.run(message, conversation_id, config, report_template, interrupt_feedback)
         paused = False
@@ -209,7 +210,10 @@ class OpenJiuwenAgent:
         finally:
             with contextlib.suppress(Exception):
                 await stream.aclose()
+            event = sdk.cancel_context.get(None)
             sdk.cancel_context.reset(token)
+            if event is not None and event.is_set():
+                self._release_after_strays(conversation_id, before)
             ended.set()
             if self._rounds.get(conversation_id) is ended:
                 del self._rounds[conversation_id]
@@ -217,6 +221,29 @@ class OpenJiuwenAgent:
                 self._release_at_end.discard(conversation_id)
                 with contextlib.suppress(Exception):
                     await sdk.release(conversation_id, list(self._agents.values()))
+
+    def _release_after_strays(self, conversation_id: str, before: set[asyncio.Task[Any]]) -> None:
+        """After a cancelled round, release the conversation again once the SDK tasks it left have ended.
+
+        Closing the SDK's generator on a cancel does not wait for every task the round spawned: on a
+        loaded machine some still unwind (and could save a checkpoint) after the runtime's cleanup. They
+        are found as the SDK's tasks created during the round (other rounds' tasks at worst delay this
+        second release, which is idempotent) and watched by callbacks, so nothing here waits.
+        """
+        strays = [t for t in asyncio.all_tasks() - before if not t.done() and _is_sdk_task(t)]
+        if not strays:
+            return
+        left = len(strays)
+
+        def one_done(_task: asyncio.Task[Any]) -> None:
+            nonlocal left
+            left -= 1
+            if left == 0 and self._sdk is not None:
+                release = asyncio.ensure_future(self._sdk.release(conversation_id, list(self._agents.values())))
+                release.add_done_callback(_log_failure)
+
+        for task in strays:
+            task.add_done_callback(one_done)
 
     async def _finish(self, stream: AsyncIterator[Any], conversation_id: str) -> None:
         try:
@@ -254,6 +281,16 @@ class OpenJiuwenAgent:
             cancel = getattr(queue, "cancel_running_task", None)
             if cancel is not None:
                 await cancel(conversation_id)
+
+
+def _is_sdk_task(task: asyncio.Task[Any]) -> bool:
+    code = getattr(task.get_coro(), "cr_code", None)
+    return code is not None and "openjiuwen" in code.co_filename
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        _log.warning("releasing a cancelled round's SDK state failed: %s", type(task.exception()).__name__)
 
 
 def _is_interrupt(chunk: Any) -> bool:

@@ -1,4 +1,4 @@
-"""The shipped network helpers the real-SDK tests rely on: the loopback guard and the send recorder."""
+"""The shipped test helpers the real-SDK tests rely on: the loopback guard, the send recorder, tasks_left."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import time
 import httpx
 import pytest
 
-from deepsearch_nb.testing import NetworkBlocked, loopback_only, record_http_sends
+from deepsearch_nb.agents import cancel_context
+from deepsearch_nb.testing import NetworkBlocked, cancel_probe, loopback_only, record_http_sends, tasks_left
 
 _seen: contextvars.ContextVar[str] = contextvars.ContextVar("seen", default="nothing")
 
@@ -49,3 +50,26 @@ async def test_each_send_says_when_and_from_which_thread_task_and_context() -> N
 def test_the_guard_refuses_and_records_a_lookup_of_another_host() -> None:
     with pytest.raises(AssertionError, match="other than loopback"), loopback_only(), pytest.raises(NetworkBlocked):
         socket.getaddrinfo("example.invalid", 443)
+
+
+async def test_tasks_left_waits_for_unwinding_tasks_and_names_a_leak() -> None:
+    unwinding = asyncio.ensure_future(asyncio.sleep(0.05))
+    assert await tasks_left(5) == []  # ended while we waited: not a leak
+    assert unwinding.done()
+    leak = asyncio.ensure_future(asyncio.Event().wait())
+    try:
+        assert await tasks_left(0.05) == [leak]
+    finally:
+        leak.cancel()
+
+
+async def test_cancel_probe_tells_the_runs_event_from_none() -> None:
+    assert cancel_probe() == "no cancel event in this context"
+    event = asyncio.Event()
+    token = cancel_context.set(event)
+    try:
+        assert cancel_probe() == f"event {id(event):#x} not set"
+        event.set()
+        assert cancel_probe().endswith(" set") and "not" not in cancel_probe()
+    finally:
+        cancel_context.reset(token)
