@@ -10,10 +10,10 @@ from deepsearch_nb.agents import resolve_template
 from deepsearch_nb.runtime import RunManager
 from deepsearch_nb.testing import StubLLM
 
-from ._sdk_support import QUESTION, SDK_WARNINGS, guard, key, llm, make_agent, workdir
+from ._sdk_support import QUESTION, SDK_MARKS, guard, key, llm, make_agent, workdir
 
 __all__ = ["guard", "key", "llm", "workdir"]  # fixtures used by name
-pytestmark = SDK_WARNINGS
+pytestmark = SDK_MARKS
 
 
 async def test_the_sdk_outline_request_carries_a_named_template(manager: RunManager, llm: StubLLM, key: str) -> None:
