@@ -7,6 +7,7 @@
 import { renderMarkdown } from '@jupyterlab/rendermime';
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 
+import { type CitationEvidence, citationMark, evidencePopup, type ICite } from './evidence';
 import { classifyUrl, isKeptUrl } from './urls';
 
 const REFERENCE_HEADING = /^#{1,6}[ \t]*Reference Articles[ \t]*#*[ \t\r]*$/gim;
@@ -144,7 +145,11 @@ export interface ICitationTarget {
  * Replace each `[citation:N]` in the rendered text with a link to source N. Text inside links and
  * code is left alone; a citation of a source that is not listed stays as marked-up text.
  */
-export function linkCitations(host: HTMLElement, targets: ReadonlyMap<number, ICitationTarget>): void {
+export function linkCitations(
+  host: HTMLElement,
+  targets: ReadonlyMap<number, ICitationTarget>,
+  evidence: CitationEvidence | null = null
+): void {
   const doc = host.ownerDocument;
   const walker = doc.createTreeWalker(host, NodeFilter.SHOW_TEXT);
   const texts: Text[] = [];
@@ -160,7 +165,8 @@ export function linkCitations(host: HTMLElement, targets: ReadonlyMap<number, IC
     for (const match of text.data.matchAll(CITATION)) {
       const start = match.index ?? 0;
       parts.push(doc.createTextNode(text.data.slice(last, start)));
-      parts.push(citationNode(doc, Number(match[1]), targets));
+      const index = Number(match[1]);
+      parts.push(citationNode(doc, index, targets, evidence?.next(index) ?? null));
       last = start + match[0].length;
     }
     if (last > 0) {
@@ -170,20 +176,33 @@ export function linkCitations(host: HTMLElement, targets: ReadonlyMap<number, IC
   }
 }
 
-function citationNode(doc: Document, index: number, targets: ReadonlyMap<number, ICitationTarget>): Node {
+function citationNode(
+  doc: Document,
+  index: number,
+  targets: ReadonlyMap<number, ICitationTarget>,
+  cite: ICite | null
+): Node {
   const sup = doc.createElement('sup');
   const target = targets.get(index);
+  const label = `[${index}${citationMark(cite?.status ?? '')}]`;
   if (target) {
     const link = doc.createElement('a');
     link.className = 'deepsearch-citation';
     link.href = `#${target.id}`;
-    link.textContent = `[${index}]`;
-    link.title = target.label;
+    link.textContent = label;
     link.setAttribute('aria-label', `Source ${index}: ${target.label}`);
     sup.appendChild(link);
+    if (cite) {
+      sup.classList.add('deepsearch-cite', `deepsearch-cite-${cite.status || 'unchecked'}`);
+      const popup = evidencePopup(doc, cite);
+      link.setAttribute('aria-describedby', popup.id);
+      sup.appendChild(popup);
+    } else {
+      link.title = target.label;
+    }
   } else {
     sup.className = 'deepsearch-citation-missing';
-    sup.textContent = `[${index}]`;
+    sup.textContent = label;
     sup.title = `Source ${index} is not in the sources list`;
   }
   return sup;

@@ -31,6 +31,7 @@ export function header(report: IReport): HTMLElement {
     { className: 'deepsearch-header' },
     h('h2', { className: 'deepsearch-title' }, title),
     h('span', { className: `deepsearch-status deepsearch-status-${tone}` }, report.status),
+    citationSummary(report),
     report.title.trim() && report.question.trim() && report.title.trim() !== report.question.trim()
       ? h(
           'p',
@@ -39,6 +40,27 @@ export function header(report: IReport): HTMLElement {
           report.question
         )
       : null
+  );
+}
+
+/** The citation check's header line ("24 citations: 23 verified, 1 weak, 0 missing source"), if any. */
+function citationSummary(report: IReport): HTMLElement | null {
+  const check = report.citation_check;
+  const summary = check && typeof check['summary'] === 'string' ? check['summary'].trim() : '';
+  if (!summary) {
+    return null;
+  }
+  const counts = check && typeof check['counts'] === 'object' && check['counts'] ? check['counts'] : {};
+  const failing = ['weak', 'missing_source'].some(k => Number((counts as Record<string, unknown>)[k]) > 0);
+  return h(
+    'p',
+    {
+      className: `deepsearch-citation-summary${failing ? ' deepsearch-citation-summary-warn' : ''}`,
+      attrs: {
+        title: 'Hover or focus a citation to see its passage. Weak citations are marked ?, failing sources !.'
+      }
+    },
+    summary
   );
 }
 

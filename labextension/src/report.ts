@@ -80,6 +80,10 @@ export interface IReport {
   report_markdown: string;
   sources: ISource[];
   citations: Record<string, unknown>;
+  /** Since 1.1: what each cited number stands for (read defensively by `./evidence`). */
+  evidence: Record<string, unknown>;
+  /** Since 1.1: the check of each citation; null for older reports. */
+  citation_check: Record<string, unknown> | null;
   hitl: IHitlExchange[];
   timings: ITimings;
   agent: { kind: string; config: Record<string, unknown> };
@@ -133,6 +137,8 @@ function readV1(data: Record<string, unknown>): IReport {
     report_markdown: string(data, 'report_markdown'),
     sources: array(data, 'sources').map((item, i) => readSource(item, `sources[${i}]`)),
     citations: isObject(data['citations']) ? data['citations'] : {},
+    evidence: isObject(data['evidence']) ? data['evidence'] : {},
+    citation_check: isObject(data['citation_check']) ? data['citation_check'] : null,
     hitl: array(data, 'hitl').map((item, i) => readHitl(item, `hitl[${i}]`)),
     timings: {
       started_at: string(timings, 'started_at', 'timings.'),

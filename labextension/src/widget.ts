@@ -8,6 +8,7 @@ import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { actionsBar, fileStem } from './actions';
+import { CitationEvidence } from './evidence';
 import { standaloneHtml } from './exportHtml';
 import { h } from './dom';
 import {
@@ -104,7 +105,7 @@ export class ReportWidget extends Widget implements IRenderMime.IRenderer {
     if (hasText) {
       await renderReportMarkdown(body, markdown, this._options);
       dropRepeatedTitle(body, headerTitle(report));
-      linkCitations(body, targets);
+      linkCitations(body, targets, new CitationEvidence(report.evidence, report.citation_check));
     } else {
       const live = report.status === 'RUNNING' || report.status === 'WAITING_USER_INPUT';
       body.appendChild(

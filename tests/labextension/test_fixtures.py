@@ -30,7 +30,7 @@ SCHEMA = ROOT / "deepsearch_nb" / "schemas" / "report.v1.schema.json"
 PACKAGE_JSON = ROOT / "labextension" / "package.json"
 TS_SOURCES = ROOT / "labextension" / "src"
 VERSION_PY = ROOT / "deepsearch_nb" / "_version.py"
-V1_FIXTURES = ["completed", "cancelled_partial", "failed", "hostile"]
+V1_FIXTURES = ["completed", "cancelled_partial", "failed", "hostile", "cited"]
 
 
 def _load(path: Path) -> Any:
@@ -70,6 +70,13 @@ def test_completed_fixture_exercises_what_the_renderer_shows() -> None:
     assert doc["hitl"][1]["outline"]["sections"]
 
 
+def test_cited_fixture_is_a_checked_report_with_weak_citations() -> None:
+    doc = _load(REPORTS / "cited.json")
+    counts = doc["citation_check"]["counts"]
+    assert doc["schema_minor"] == 1 and counts["verified"] > 0 and counts["weak"] > 0
+    assert all(str(m["n"]) in doc["evidence"] for m in doc["citation_check"]["markers"])
+
+
 def test_hostile_fixture_is_hostile_in_every_text_field() -> None:
     doc = _load(REPORTS / "hostile.json")
     for field in ("question", "title", "error", "report_markdown", "conversation_id"):
@@ -77,6 +84,7 @@ def test_hostile_fixture_is_hostile_in_every_text_field() -> None:
     assert any(s["url"].strip().lower().startswith("javascript:") for s in doc["sources"])
     assert any("<script" in s["title"] for s in doc["sources"])
     assert "javascript:" in doc["report_markdown"]
+    assert "<script" in doc["evidence"]["1"]["passages"][0]["text"] and "<" in doc["citation_check"]["summary"]
 
 
 def test_the_version_has_one_source_package_json() -> None:

@@ -34,7 +34,7 @@ type Misfits<Doc, View> = {
  * ../report.ts) or it is named here.
  */
 interface IUnread {
-  report: 'notices' | 'schema_minor' | 'evidence' | 'citation_check' | 'usage' | 'template'; // notices: how the run went (stalls, unclean ends), not shown by the Python renderers either; template: for reproduce()
+  report: 'notices' | 'schema_minor' | 'usage' | 'template'; // notices: how the run went (stalls, unclean ends), not shown by the Python renderers either; template: for reproduce()
   source: never;
   hitl: 'by' | 'step'; // who answered (person, scripted, timeout, replay), the step pause's details: for reproduce(), not shown
   timings: never;
