@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ._agents._replay import ReplayAgent
     from ._agents._sdk import OpenJiuwenAgent
     from ._report._compare import compare
-    from ._ui import ResearchHandle, reproduce, research, research_sync, stats
+    from ._ui import ResearchHandle, reproduce, research, research_sync, resume, stats
 
 _AGENTS = "deepsearch_nb.agents"  # the adapters' public home (their __module__ names it)
 _UI = "deepsearch_nb._ui._research"
@@ -53,6 +53,7 @@ _LAZY = {
     "reproduce": _UI,
     "research": _UI,
     "research_sync": _UI,
+    "resume": "deepsearch_nb._ui._resume",
     "stats": _UI,
 }
 
@@ -80,6 +81,7 @@ __all__ = [
     "reproduce",
     "research",
     "research_sync",
+    "resume",
     "stats",
 ]
 

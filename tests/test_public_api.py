@@ -41,7 +41,7 @@ def test_all_is_sorted_and_complete(name: str) -> None:
 
 
 def test_the_root_is_what_a_notebook_user_types() -> None:
-    assert len(deepsearch_nb.__all__) <= 24  # 24: frame(), the notebook's DataFrames as research sources
+    assert len(deepsearch_nb.__all__) <= 25  # 24: frame(), the notebook's DataFrames as research sources; 25: resume()
     assert {"research", "research_sync", "reproduce", "compare", "Report", "RunState", "LocalResearchAgent"} <= set(
         deepsearch_nb.__all__
     )

@@ -89,6 +89,7 @@ def run_header(run: Run, *, agent_kind: str | None = None) -> dict[str, Any]:
         "conversation_id": run.conversation_id,
         "agent": {"kind": str(agent_kind or getattr(agent, "kind", None) or type(agent).__name__), "spec": spec},
         "agent_config": redact(run.agent_config),
+        "step": run.step,  # step mode: deepsearch_nb.resume() pauses where this run did
         "corpus": {"path": config.get("corpus"), "fingerprint": fingerprint} if fingerprint else None,
         "llm": _llm(config),
         "template": run.template.record() if run.template is not None else None,

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         research_sync,
         stats,
     )
+    from ._resume import resume
 
 __all__ = [
     "HEADLESS_ANSWER_TIMEOUT_S",
@@ -29,10 +30,11 @@ __all__ = [
     "reproduce",
     "research",
     "research_sync",
+    "resume",
     "stats",
 ]
 
-_WHERE = dict.fromkeys(__all__, "._research") | {"ResearchPanel": "._panel"}
+_WHERE = dict.fromkeys(__all__, "._research") | {"ResearchPanel": "._panel", "resume": "._resume"}
 
 
 def __getattr__(name: str) -> Any:

@@ -18,7 +18,14 @@ from .._agents._select import agent_from_spec
 from .._errors import ConfigurationError
 from ..agents import Agent, SupportsSpec
 
-__all__ = ["TRANSCRIPT_DIR_ENV", "agent_of", "check_corpus", "default_transcript_dir", "transcript_path"]
+__all__ = [
+    "TRANSCRIPT_DIR_ENV",
+    "agent_of",
+    "check_corpus",
+    "default_transcript_dir",
+    "resume_hint",
+    "transcript_path",
+]
 
 TRANSCRIPT_DIR_ENV = "DEEPSEARCH_NB_TRANSCRIPTS"
 """An environment variable naming the folder for transcripts (instead of ``.deepsearch/transcripts``)."""
@@ -82,3 +89,10 @@ def agent_of(recorded: Mapping[str, Any]) -> Agent:
         f"This report was made by a {kind!r} agent that recorded no spec, so it cannot be rebuilt: "
         "pass the agent yourself, reproduce(report, agent=...)."
     )
+
+
+def resume_hint(transcript: Path | None) -> str:
+    """The sentence a headless run's timeout ends with: the exact line that picks it up in JupyterLab."""
+    if transcript is None:
+        return ""
+    return f" To go on from this stop in JupyterLab, run: deepsearch_nb.resume({str(transcript)!r})"

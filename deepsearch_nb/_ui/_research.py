@@ -41,8 +41,9 @@ from ..runtime import (
     run_sync,
 )
 from . import _ipython
+from ._options import _allow_nested, _check_timeout
 from ._panel import ResearchPanel
-from ._reproduce import agent_of, check_corpus, transcript_path
+from ._reproduce import agent_of, check_corpus, resume_hint, transcript_path
 from ._runs_channel import runs_channel
 
 __all__ = [
@@ -149,6 +150,7 @@ def research(question: str, **options: Unpack[ResearchOptions]) -> ResearchHandl
     handle.transcript = writer.path if writer is not None else None
     if _ipython.in_kernel():  # the runs sidebar and status bar of the front end hear of it
         runs_channel().track(run, _ipython.cell_id())
+    handle.manager = manager
     return handle
 
 
@@ -224,12 +226,15 @@ class ResearchHandle:
         self.original: Report | None = None  # set by reproduce(): the report this run should reproduce
         self.comparison: Comparison | None = None  # reproduce(): the new report against the original
         self.panel: ResearchPanel | None = None
+        self.manager: RunManager | None = None  # the manager the run was started on (a fork uses it too)
+        self.forks: list[ResearchHandle] = []  # runs forked from this one (the panel's "Fork from here")
         self._created_in = _ipython.execution_count()
         self.session = Session(run, answers=answers, timeout=self._timeout_now, timeout_message=self._timeout_message)
         if display:
             self.panel = ResearchPanel(run)
             self.panel.display()
             self.panel.stream.on_view(self.session.wake)
+            self.panel.step_bar.on_fork = self.fork
         self._task: asyncio.Task[None] = run.loop.create_task(self._drive(), name=f"deepsearch-nb research {run.key}")
 
     # --- reading -----------------------------------------------------------------------------------
@@ -319,6 +324,25 @@ class ResearchHandle:
             return None  # a browser shows the panel: a person can answer, however long it takes
         return HEADLESS_ANSWER_TIMEOUT_S
 
+    def fork(
+        self, answer: HitlAnswer | str | dict[str, Any] | None = None, **options: Unpack[ResearchOptions]
+    ) -> ResearchHandle:
+        """A second live run, in a new conversation, that shares this run's history up to now.
+
+        It goes through the same answers and step edits again in step mode, comes to the same pause, and
+        then takes ``answer`` (if given) or waits for a person; ``compare()`` the two reports.
+        """
+        run = self.run
+        answers: list[Any] = [{"feedback": e.answer.feedback.value, "message": e.answer.message} for e in run.exchanges]
+        options.setdefault("answers", [*answers, *([answer] if answer is not None else [])])
+        for key, value in (("agent", run.agent), ("agent_config", dict(run.agent_config)), ("manager", self.manager)):
+            options.setdefault(key, value)  # type: ignore[misc]
+        options.setdefault("step", True)
+        options.setdefault("answer_timeout", _check_timeout(self.answer_timeout))  # type: ignore[typeddict-item]
+        forked = research(run.question, **options)
+        self.forks.append(forked)
+        return forked
+
     def _timeout_message(self, request: HitlRequest, limit: float) -> str:
         asked = (request.questions or request.prompt).strip().replace("\n", " ")
         asked = asked if len(asked) <= 160 else asked[:157] + "..."
@@ -338,7 +362,7 @@ class ResearchHandle:
             f"No answer to the {request.stage.value} question within {limit:g} s {where}. The agent asked: "
             f"{asked!r}. Give scripted answers, e.g. answers=['your clarification', 'accept'] or "
             "answers={'clarification': '...', 'outline_review': ['accept']}, or pass answer_timeout=None "
-            f"to wait for handle.submit(...).{hint}"
+            f"to wait for handle.submit(...).{hint}{resume_hint(self.transcript)}"
         )
 
     def _finish(self) -> None:
@@ -366,28 +390,3 @@ class ResearchHandle:
 
 
 # --- helpers -----------------------------------------------------------------------------------------
-
-
-def _check_timeout(value: object) -> float | str | None:
-    if value is None:
-        return None
-    if value == "auto":
-        return "auto"
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigurationError(f"answer_timeout must be 'auto', None or a number of seconds >= 0, not {value!r}.")
-    return float(value)
-
-
-def _allow_nested(loop: asyncio.AbstractEventLoop) -> None:
-    """Make ``loop`` re-entrant (nest-asyncio2, as ipykernel 7 ships; else nest-asyncio), on demand only."""
-    try:
-        import nest_asyncio2 as nest
-    except ImportError:
-        try:
-            import nest_asyncio as nest
-        except ImportError:
-            raise ConfigurationError(
-                "research_sync() was called inside a running event loop (a notebook cell?), which needs "
-                "nest-asyncio2: pip install nest-asyncio2. Or use `report = await deepsearch_nb.research(...)`."
-            ) from None
-    nest.apply(loop)

@@ -19,6 +19,7 @@ import ipywidgets as widgets
 from .._errors import DeepSearchError
 from .._protocol import HitlAnswer, HitlRequest, HitlStage
 from .._protocol._step import StepAction, StepKind, StepPoint
+from .._secrets import log_failure
 from ..runtime import Run
 
 __all__ = ["StepBar"]
@@ -59,7 +60,7 @@ class StepBar:
 
     def __init__(self, run: Run) -> None:
         self.run = run
-        self.on_fork: Callable[[], None] | None = None  # set by the research handle that owns the panel
+        self.on_fork: Callable[[], Any] | None = None  # set by the research handle that owns the panel
         self.point: StepPoint | None = None
         self.toggle = widgets.ToggleButton(
             value=run.step, description="Step through", tooltip="Pause at every stage of the research"
@@ -190,14 +191,26 @@ class StepBar:
     def _handler(self, name: str) -> Callable[[Any], None]:
         def clicked(_button: Any) -> None:
             if name == "fork":
-                if self.on_fork is not None:
-                    self._soon(self.on_fork)
+                self._soon(self._fork)
             else:
                 action = self._action(name)
                 if action is not None:
                     self._soon(lambda: self._send(action))
 
         return clicked
+
+    def _fork(self) -> None:
+        """Start the fork with its panel shown under this bar (the click's output has no cell of its own)."""
+        if self.on_fork is None:
+            return
+        try:
+            with self.forks:
+                self.on_fork()
+        except DeepSearchError as exc:
+            self.error.value = f"<span>Fork failed: {html.escape(str(exc))}</span>"
+        except Exception as exc:
+            log_failure(_log, f"forking {self.run.key} failed", exc, self.run.secrets)
+            self.error.value = f"<span>Fork failed: {html.escape(type(exc).__name__)}</span>"
 
     def _action(self, name: str) -> StepAction | None:
         point = self.point

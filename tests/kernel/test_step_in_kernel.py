@@ -7,11 +7,13 @@ kernel, so no test sleeps. The step bar's comm ids come from ``h.panel.widget_id
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ._kernel import KernelSession
+from .conftest import SETUP
 from .test_panel_in_kernel import assert_clean, start, wait_report
 
 pytestmark = pytest.mark.kernel
@@ -116,4 +118,76 @@ def test_eviction_at_a_step_pause_leaves_the_manager_idle(kernel: KernelSession)
     assert doc["status"] == "CANCELLED" and "evicted" in (doc["error"] or "")
     kernel.execute("h.cancel()\nawait h.run.wait(10)\nawait small.drain(10)\nh = first")
     assert kernel.eval_json("small.stats().is_idle")
+    assert_clean(kernel, mark)
+
+
+STOPS = [ANSWER, "continue", "continue", "drop: 1", "continue", "continue", "continue", "continue", "continue"]
+
+
+def test_fork_at_the_outline_gives_two_live_runs_and_a_comparison(kernel: KernelSession) -> None:
+    _mark, ids, display_id = start(
+        kernel,
+        f"h = research(DEMO_QUESTION, step=True, agent_config={CONFIG}, answers=[{ANSWER!r}], answer_timeout=None)",
+    )
+    assert wait_stop(kernel, 1) == "outline"
+    kernel.click(ids["step_fork"])
+    deadline = time.monotonic() + 30
+    expr = (
+        "[len(h.forks), h.forks[0].state if h.forks else '', len(h.forks[0].run.exchanges) if h.forks else 0, "
+        "stats().step_pauses, h.state, h.forks[0].panel is not None if h.forks else False]"
+    )
+    while kernel.eval_json(expr) != [1, "WAITING_USER_INPUT", 1, 2, "WAITING_USER_INPUT", True]:
+        assert time.monotonic() < deadline, kernel.eval_json(expr)
+        kernel.pump(0.1)
+    assert kernel.eval_json("h.forks[0].run.pending.step.label") == "outline"  # the shared history
+    assert kernel.eval_json("h.forks[0].run.conversation_id != h.run.conversation_id")
+    kernel.click(ids["step_run_to_end"])  # the original goes one way...
+    doc = wait_report(kernel, display_id)
+    assert doc["status"] == "COMPLETED"
+    edit = {"action": "edit_plan", "title": "Thermal runaway", "description": "Thermal runaway and fire codes."}
+    kernel.execute(  # ...the fork another: section 1 planned differently
+        "import asyncio\nf = h.forks[0]\n"
+        "f.run.submit('continue')\n"
+        "while len(f.run.exchanges) < 2 or f.run.pending is None: await asyncio.sleep(0.01)\n"
+        f"f.run.submit({edit!r})\n"
+        "while len(f.run.exchanges) < 3 or f.run.pending is None: await asyncio.sleep(0.01)\n"
+        "f.run.submit('run to end')\n"
+        "b = await f\n"
+        "c = deepsearch_nb.compare(h.report, b)",
+        timeout=60,
+    )
+    assert kernel.eval_json("[b.doc['status'], c.identical, '# 1. Thermal runaway' in b.doc['report_markdown']]") == [
+        "COMPLETED",
+        False,
+        True,
+    ]
+    assert kernel.eval_json("stats().is_idle")
+
+
+def test_a_paused_run_survives_a_kernel_restart(kernel: KernelSession, tmp_path: Path) -> None:
+    path = tmp_path / "paused.jsonl"
+    start(
+        kernel,
+        f"h = research(DEMO_QUESTION, step=True, agent_config={CONFIG}, answers={STOPS[:4]!r}, answer_timeout=None, "
+        f"transcript={str(path)!r})",
+    )
+    assert wait_stop(kernel, 4) == "section 1 of 2: section"
+    kernel.manager.restart_kernel(now=True)
+    kernel.client.wait_for_ready(timeout=60)
+    kernel.execute(SETUP + "import asyncio")
+    assert kernel.eval_json("stats().is_idle")  # a new kernel: nothing of the old run is left but its transcript
+    mark, ids, display_id = start(kernel, f"h = deepsearch_nb.resume({str(path)!r}, answer_timeout=None)")
+    answered = 4
+    assert wait_stop(kernel, answered) == "section 1 of 2: section"  # the same pause, with the same history
+    while wait_stop(kernel, answered):
+        kernel.click(ids["step_continue"])
+        answered += 1
+    doc = wait_report(kernel, display_id)
+    assert answered == len(STOPS)
+    kernel.execute(
+        f"u = await research(DEMO_QUESTION, step=True, agent_config={CONFIG}, answers={STOPS!r}, display=False, "
+        "transcript=False)"
+    )
+    unbroken = kernel.eval_json("u.doc['report_markdown']")
+    assert doc["status"] == "COMPLETED" and doc["report_markdown"] == unbroken
     assert_clean(kernel, mark)
