@@ -19,4 +19,5 @@ BENCHMARKS: dict[str, str] = {
     "faults": "deepsearch_nb.bench._faults",
     "sdk": "deepsearch_nb.bench._sdk",
     "server": "deepsearch_nb.bench._server",
+    "step": "deepsearch_nb.bench._step",
 }
