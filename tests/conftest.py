@@ -16,6 +16,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Every run writes a transcript by default: in the tests (and the kernels and notebooks they start,
     which inherit the environment) into a temporary folder, never into the repository."""
     os.environ.setdefault("DEEPSEARCH_NB_TRANSCRIPTS", tempfile.mkdtemp(prefix="deepsearch-nb-test-transcripts-"))
+    # The local agent's saved indexes likewise: never into the user's cache folder.
+    os.environ["DEEPSEARCH_NB_CACHE_DIR"] = tempfile.mkdtemp(prefix="deepsearch-nb-test-cache-")
 
 
 @pytest.fixture

@@ -28,11 +28,11 @@ from ..._errors import ConfigurationError, InvalidInputError
 from ..._secrets import redact, scrub_text, secret_values
 from .._base import AgentSpec
 from ._config import LocalSettings, parse_settings
-from ._corpus import Corpus, load_corpus
+from ._corpus import Corpus
 from ._emit import Emitter
-from ._fingerprint import corpus_fingerprint
 from ._flow import ALL_END, RoundRunner
 from ._index import CorpusIndex
+from ._index_cache import load_indexed
 from ._llm import LlmWriter
 from ._session import MemorySessionStore, Session, SessionStore
 from ._sources import load_sources
@@ -103,12 +103,11 @@ class LocalResearchAgent:
         if self._sources is not None:
             self._corpus: Corpus = self._sources.corpus
             self._corpus_path: str | None = str(self._sources.corpus.root)  # files are relative to it
-        else:
-            self._corpus = load_corpus(corpus)  # first: it says what corpus accepts
+            self._index = CorpusIndex(self._corpus)
+            self._fingerprint = self._sources.fingerprint  # of the files as read, not as they are later
+        else:  # read and indexed, or the saved index of an unchanged folder (_index_cache)
+            self._corpus, self._index, self._fingerprint = load_indexed(corpus)  # says what corpus accepts
             self._corpus_path = None if corpus is None else str(Path(corpus).expanduser().resolve())  # for spec()
-        self._index = CorpusIndex(self._corpus)
-        # of the files as read, not as they are later
-        self._fingerprint = self._sources.fingerprint if self._sources else corpus_fingerprint(self._corpus)
         self._sessions: SessionStore = MemorySessionStore() if sessions is None else sessions
         self._running: dict[str, object] = {}  # conversation -> token of the run() iterating it
 
