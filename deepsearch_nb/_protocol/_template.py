@@ -158,18 +158,16 @@ def resolve_template(
     if not text:
         raise TemplateError("The report template is empty: give a name, a Markdown file or Markdown text.")
     path = Path(text).expanduser()
-    looks_like_path = (
-        isinstance(value, Path)
-        or path.suffix.lower() in (".md", ".markdown", ".txt")
-        or ("/" in text or os.sep in text)
-    )
-    if looks_like_path or path.is_file():
-        if not path.is_file():
-            raise TemplateError(f"The report template file {path.resolve()} does not exist: check the path.")
+    if path.is_file():
         return _from_file(path, path.stem)
+    if isinstance(value, Path) or "/" in text or os.sep in text:
+        raise TemplateError(f"The report template file {path.resolve()} does not exist: check the path.")
+    tried: list[Path] = []
+    if path.suffix.lower() in (".md", ".markdown", ".txt"):  # "memo.md": not here, so the name "memo"
+        tried.append(path.resolve())
+        text = path.stem
     if not _NAME.match(text):
         raise TemplateError(f"{text!r} is not a template name, a Markdown file or Markdown text.")
-    tried: list[Path] = []
     for folder in template_folders(folders):
         candidate = folder / f"{text}.md"
         tried.append(candidate)

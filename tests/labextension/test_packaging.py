@@ -43,6 +43,7 @@ def test_a_built_wheel_installs_the_extension_on_a_machine_without_node(tmp_path
     assert prefix + "package.json" in names
     assert any(n.startswith(prefix + "static/remoteEntry.") for n in names)
     assert any(n.startswith("deepsearch_nb/data/corpus/") for n in names)
+    assert "deepsearch_nb/data/templates/policy-brief.md" in names  # the shipped report templates (issue 17)
     assert "deepsearch_nb/schemas/report.v1.schema.json" in names
     # the server extension of the runs sidebar is enabled by the config the wheel installs (issue 18)
     assert f"deepsearch_nb-{__version__}.data/data/etc/jupyter/jupyter_server_config.d/deepsearch_nb.json" in names

@@ -93,6 +93,15 @@ def test_a_missing_template_file_names_the_path(folder: Path) -> None:
     assert isinstance(raised.value, ConfigurationError)
 
 
+def test_a_bare_file_name_is_a_file_here_or_else_a_template_name(folder: Path) -> None:
+    assert resolve_template("policy-brief.md").source == "shipped"
+    (folder / "policy-brief.md").write_text(HOUSE, encoding="utf-8")
+    assert resolve_template("policy-brief.md").markdown == HOUSE  # the file beside the notebook first
+    with pytest.raises(TemplateError) as raised:
+        resolve_template("memo.md")
+    assert str(folder / "memo.md") in str(raised.value) and str(folder / "templates" / "memo.md") in str(raised.value)
+
+
 def test_an_unknown_name_names_every_place_it_looked_and_what_exists(folder: Path) -> None:
     with pytest.raises(TemplateError) as raised:
         resolve_template("no-such-template")
@@ -184,6 +193,14 @@ async def test_reproduce_refuses_a_template_whose_content_no_longer_matches_its_
     doc["template"]["markdown"] += "\n## A section added by hand\n"
     with pytest.raises(TemplateError, match="does not match its recorded sha256"):
         deepsearch_nb.reproduce(doc, manager=manager, display=False, transcript=False)
+
+
+def test_research_sync_takes_a_template(folder: Path) -> None:
+    report = deepsearch_nb.research_sync(
+        DEMO_QUESTION, template="technology-assessment", answers=ANSWERS, display=False, transcript=False
+    )
+    assert report.status == "COMPLETED", report.error
+    assert section_headings(report.markdown) == resolve_template("technology-assessment").sections
 
 
 def test_a_template_record_round_trips() -> None:

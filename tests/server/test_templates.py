@@ -1,6 +1,6 @@
 """The team server's report templates (issue 17), against ``deepsearch-nb serve`` on 127.0.0.1: the routes
 (import, update, list, get, delete), one space blind to another's templates, 404 with a readable detail,
-templates kept in the SQLite file across a restart, and a notebook's remote run by ``template_id``."""
+servers on one SQLite file sharing them, and a notebook's remote run by ``template_id``."""
 
 from __future__ import annotations
 
@@ -153,22 +153,27 @@ async def test_a_template_given_in_the_notebook_reaches_the_server(server: Serve
         await agent.aclose()
 
 
-async def test_templates_are_kept_in_the_database_across_a_restart(db: str) -> None:
-    first = ServerProcess(None, template_db=db)
+async def test_templates_are_shared_by_servers_on_one_database_file(server: ServerProcess, db: str) -> None:
+    async with httpx.AsyncClient(base_url=server.url, headers=server.headers, timeout=10) as http:
+        made = await http.post(
+            TEMPLATES, json={"space_id": "durable", "template_name": "memo", "template_content": MEMO}
+        )
+        tid = made.json()["template_id"]
+    other = ServerProcess(None, template_db=db)  # a second process on the same SQLite file
     try:
-        async with httpx.AsyncClient(base_url=first.url, headers=first.headers, timeout=10) as http:
-            made = await http.post(
-                TEMPLATES, json={"space_id": "durable", "template_name": "memo", "template_content": MEMO}
-            )
-            tid = made.json()["template_id"]
-    finally:
-        first.close()
-    second = ServerProcess(None, template_db=db)
-    try:
-        async with httpx.AsyncClient(base_url=second.url, headers=second.headers, timeout=10) as http:
+        async with httpx.AsyncClient(base_url=other.url, headers=other.headers, timeout=10) as http:
             assert (await http.get(f"{TEMPLATES}/durable/{tid}")).json()["template_content"] == MEMO
+            renamed = {"space_id": "durable", "template_id": tid, "template_name": "memo v2"}
+            assert (await http.put(TEMPLATES, json=renamed)).status_code == 200
     finally:
-        second.close()
+        other.close()
+    again = ServerProcess(None, template_db=db)  # started after the change: it lives in the file
+    try:
+        async with httpx.AsyncClient(base_url=again.url, headers=again.headers, timeout=10) as http:
+            kept = (await http.get(f"{TEMPLATES}/durable/{tid}")).json()
+            assert kept["template_name"] == "memo v2" and kept["template_content"] == MEMO
+    finally:
+        again.close()
 
 
 def test_serve_refuses_a_template_database_url_it_cannot_read() -> None:
