@@ -23,6 +23,7 @@ from ._agents._base import (
     raise_if_cancelled,
 )
 from ._agents._select import AGENT_KINDS, agent_from_spec, make_agent
+from ._agents._usage import TokenUsage, report_usage
 from ._errors import RemoteAgentError, TemplateError
 from ._protocol import (
     ALL_END,
@@ -93,12 +94,14 @@ __all__ = [
     "SupportsSpec",
     "SupportsTaskCancel",
     "TemplateError",
+    "TokenUsage",
     "agent_from_spec",
     "cancel_chunk",
     "cancel_context",
     "make_agent",
     "parse_chunk",
     "raise_if_cancelled",
+    "report_usage",
     "resolve_template",
     "stage_label",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ._errors import RunNotFound
 from ._public import publish_module
 from ._runtime._answers import Answers, ScriptedAnswers
+from ._runtime._budget import Budget, watch_budget
 from ._runtime._bus import CANCEL_CHANNEL, CancelBus, LocalCancelBus, RedisCancelBus
 from ._runtime._events import (
     AnswerBy,
@@ -21,6 +22,7 @@ from ._runtime._events import (
     NoticeKind,
     RunEvent,
     StateChanged,
+    UsageReported,
 )
 from ._runtime._limits import ManagerStats
 from ._runtime._manager import RunManager, default_manager
@@ -38,6 +40,7 @@ __all__ = [
     "AnswerTimeout",
     "Answers",
     "Asker",
+    "Budget",
     "CancelBus",
     "CancelOutcome",
     "ChunkReceived",
@@ -60,10 +63,12 @@ __all__ = [
     "StateChanged",
     "Transcript",
     "TranscriptWriter",
+    "UsageReported",
     "default_manager",
     "drive",
     "read_transcript",
     "run_sync",
+    "watch_budget",
 ]
 
 publish_module(__name__, globals(), __all__)

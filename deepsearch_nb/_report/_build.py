@@ -75,6 +75,9 @@ def report_document(run: Run, *, agent_kind: str | None = None, transcript: str 
         doc["transcript"] = str(transcript)
     if run.template is not None:
         doc["template"] = run.template.record()
+    usage = run.usage
+    if usage["calls"] or "budget" in usage:
+        doc["usage"] = usage  # schema 1.1: LLM tokens per stage, and the budget
     doc["provenance"] = _provenance(doc)
     if run.state is RunState.WAITING_USER_INPUT and run.pending is not None:
         doc["pending"] = _request(run.pending)  # the question the run waits on (an extra of schema v1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .._agents._usage import TokenUsage
 from .._protocol import Chunk, HitlAnswer, HitlRequest, MalformedChunk, ProgressUpdate
 from ._state import RunState
 
@@ -23,6 +24,7 @@ __all__ = [
     "NoticeKind",
     "RunEvent",
     "StateChanged",
+    "UsageReported",
 ]
 
 
@@ -90,4 +92,14 @@ class Notice:
     message: str
 
 
-RunEvent = ChunkReceived | MalformedChunkReceived | HitlRequested | AnswerSubmitted | StateChanged | Notice
+@dataclass(frozen=True, slots=True)
+class UsageReported:
+    """The agent reported the tokens of an LLM call; ``total`` is the run's tokens so far (in plus out)."""
+
+    usage: TokenUsage
+    total: int
+
+
+RunEvent = (
+    ChunkReceived | MalformedChunkReceived | HitlRequested | AnswerSubmitted | StateChanged | Notice | UsageReported
+)

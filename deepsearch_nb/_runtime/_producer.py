@@ -29,6 +29,7 @@ from typing import Any
 
 from .._agents._base import cancel_context
 from .._agents._stepping import StepHook, step_context
+from .._agents._usage import usage_context
 from .._protocol import Chunk, HitlRequest, parse_chunk
 from .._protocol._step import StepAction, StepPoint
 from .._secrets import describe_exception, scrub_text
@@ -83,6 +84,7 @@ async def produce(
     token = cancel_context.set(record.cancel_event)  # before the first iteration, as the SDK needs
     hook: StepHook | None = None if pause is None else _Hook(record, pause)
     step_token = step_context.set(hook)
+    usage_token = usage_context.set(record.add_usage)
     stream: Any = None
     stop: HitlRequest | bool | None = None  # the interrupt's question, True for ALL END
     deadline: asyncio.TimerHandle | None = None
@@ -119,6 +121,7 @@ async def produce(
         if deadline is not None:
             deadline.cancel()
         step_context.reset(step_token)
+        usage_context.reset(usage_token)
         cancel_context.reset(token)
     if record.cancel_event.is_set():
         return Outcome(Ending.CANCELLED)

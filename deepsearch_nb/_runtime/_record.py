@@ -17,9 +17,11 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, overload
 
 from .._agents._base import Agent
+from .._agents._usage import TokenUsage
 from .._protocol import Chunk, HitlAnswer, HitlRequest, MalformedChunk, ReportTemplate, ResearchProgress, parse_chunk
 from .._secrets import scrub_text, secret_needles
-from ._events import AnswerBy, ChunkReceived, MalformedChunkReceived, Notice, RunEvent, StateChanged
+from ._events import AnswerBy, ChunkReceived, MalformedChunkReceived, Notice, RunEvent, StateChanged, UsageReported
+from ._ledger import UsageLedger
 from ._state import CancelOutcome, RunState
 
 __all__ = ["ChunkHistory", "HitlExchange", "Listener", "Round", "RunRecord", "Steering"]
@@ -168,6 +170,10 @@ class RunRecord:
         self.settled_round = 0  # the number of the last round whose ending was taken
         self.step = False  # step mode: pause at every stage boundary (see _stepping)
         self.step_future: asyncio.Future[Any] | None = None  # set while the round is held at a step pause
+        self.usage = UsageLedger()  # LLM tokens per stage, as the agent reported them (see _budget)
+        self.budget: Any = None  # the run's Budget when research(budget_...) set one
+        self.budget_watch: Any = None
+        self.budget_reached: str | None = None  # what ran out, when the budget ended the run
 
     @property
     def chunk_total(self) -> int:
@@ -223,6 +229,20 @@ class RunRecord:
                 listener(event)
             except Exception:  # an observer's bug must not stop the run
                 _log.exception("a run listener failed on %s", type(event).__name__)
+
+    def add_usage(self, usage: TokenUsage) -> None:
+        """The agent's usage sink (``usage_context``): any thread; applied and announced on the run's loop."""
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is not self.loop:
+            if not self.loop.is_closed():
+                self.loop.call_soon_threadsafe(self.add_usage, usage)
+            return
+        self.usage.live = True
+        self.usage.add(usage)
+        self.emit(UsageReported(usage, self.usage.total))
 
     def notice(self, notice: Notice) -> None:
         """Keep and announce a notice, masked: its text may quote the agent's own error."""

@@ -17,6 +17,7 @@ from typing import Any, TypeVar, overload
 from .._agents._base import Agent
 from .._protocol import Chunk, FinalResult, HitlAnswer, HitlRequest, MalformedChunk, ReportTemplate, ResearchProgress
 from ._events import AnswerBy, Notice, RunEvent, StateChanged
+from ._ledger import usage_summary
 from ._record import HitlExchange, Listener, Round, RunRecord, Steering
 from ._state import CancelOutcome, RunState
 
@@ -176,6 +177,15 @@ class Run:
     @property
     def result(self) -> FinalResult | None:
         return self._record.progress.final_result
+
+    @property
+    def usage(self) -> dict[str, Any]:
+        """LLM tokens in and out, per stage and in all (``stages``, ``input_tokens``, ``output_tokens``,
+        ``calls``), as the agent reported them (else the final result's totals), and the budget if any."""
+        record = self._record
+        result = record.progress.final_result
+        result_usage = result.workflow_llm_token_usage if result else None
+        return usage_summary(record.usage, result_usage, record.budget, record.budget_reached)
 
     @property
     def report_markdown(self) -> str:

@@ -9,7 +9,9 @@ arrives, so a kernel that dies mid-run leaves everything received up to then (a 
 
 Lines (``"type"``): ``header``, ``chunk`` (``round``, ``t``, ``chunk``), ``malformed`` (``raw``),
 ``question`` (``stop``, ``stage``, ``prompt``, ``questions``), ``answer`` (``stop``, ``stage``,
-``feedback``, ``message``, ``by``), ``notice``, ``end`` (``state``, ``error``, ``elapsed_s``). Every
+``feedback``, ``message``, ``by``), ``notice``, ``usage`` (``stage``, ``input_tokens``, ``output_tokens``,
+``calls``: one LLM call as the endpoint counted it), ``end`` (``state``, ``error``, ``elapsed_s``,
+``usage``: the run's totals per stage and its budget). Every
 line is scrubbed of the run's secrets before it is written.
 """
 
@@ -39,6 +41,7 @@ from ._events import (
     Notice,
     RunEvent,
     StateChanged,
+    UsageReported,
 )
 from ._run import Run
 
@@ -167,6 +170,10 @@ class TranscriptWriter:
             self._write({"type": "answer", "stop": self._stops, "t": t, "stage": event.request.stage.value, **answer})
         elif isinstance(event, Notice):
             self._write({"type": "notice", "t": t, "kind": event.kind.value, "message": event.message})
+        elif isinstance(event, UsageReported):
+            u = event.usage
+            tokens = {"input_tokens": u.input_tokens, "output_tokens": u.output_tokens, "calls": u.calls}
+            self._write({"type": "usage", "t": t, "stage": u.stage, **tokens})
         elif isinstance(event, StateChanged) and event.state.terminal:
             self._end()
 
@@ -189,6 +196,7 @@ class TranscriptWriter:
                 "error": run.error,
                 "cancel_reason": run.cancel_reason,
                 "elapsed_s": round(max(run.elapsed_s, 0.0), 3),
+                "usage": run.usage,
             }
         )
         self.close()

@@ -42,6 +42,7 @@ from ._hitl_box import HitlAction, HitlBox
 from ._parts import answer_for, badge, final_stage, outline_html
 from ._step_bar import StepBar
 from ._stream_view import FLUSH_INTERVAL_S, StreamView
+from ._usage_line import UsageLine
 
 __all__ = ["ResearchPanel"]
 
@@ -101,7 +102,9 @@ class ResearchPanel:
         # The HITL box joins the panel at the first question: drawn hidden from the start, it would flash for
         # a frame (a widget's layout reaches the browser after the widget itself).
         self.step_bar = StepBar(run)  # step mode (issue 14)
-        self.root = widgets.VBox([self.header, self.message, self.stream, self.outline, self.step_bar.box])
+        self.usage = UsageLine(run)  # tokens so far and the budget (issue 15)
+        parts = [self.header, self.usage.widget, self.message, self.stream, self.outline, self.step_bar.box]
+        self.root = widgets.VBox(parts)
         self.root.add_class("deepsearch-panel")
 
         self._show_state(run.state)
@@ -134,6 +137,7 @@ class ResearchPanel:
         self.stream.stop()
         self.closed = True
         self._unsubscribe()
+        self.usage.close()
         for widget in self._all_widgets():
             for part in (getattr(widget, "layout", None), getattr(widget, "style", None), widget):
                 if isinstance(part, widgets.Widget):
@@ -154,6 +158,7 @@ class ResearchPanel:
             self.outline,
             *self.hitl.widgets(),
             *self.step_bar.widgets(),
+            self.usage.widget,
         ]
 
     def widget_ids(self) -> dict[str, str]:

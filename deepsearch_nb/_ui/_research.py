@@ -29,6 +29,7 @@ from .._secrets import log_failure
 from ..agents import Agent
 from ..runtime import (
     Answers,
+    Budget,
     CancelOutcome,
     ManagerStats,
     Run,
@@ -39,6 +40,7 @@ from ..runtime import (
     TranscriptWriter,
     default_manager,
     run_sync,
+    watch_budget,
 )
 from . import _ipython
 from ._options import _allow_nested, _check_timeout
@@ -79,6 +81,8 @@ class ResearchOptions(TypedDict, total=False):
     sources: Sequence[object] | None  # the notebook's own data (DataFrames, text, files, folders) for the local agent
     step: bool  # step mode: pause at every stage boundary (Continue, edits, Run to end, Cancel)
     template: str | Path | ReportTemplate | None  # the report's shape: a template name, a Markdown file or text
+    budget_tokens: int | None  # LLM tokens (in + out) after which the run is cancelled, "budget reached"
+    budget_s: float | None  # seconds of running time (not counting waits for an answer), likewise
 
 
 def stats(manager: RunManager | None = None) -> ManagerStats:
@@ -122,6 +126,7 @@ def research(question: str, **options: Unpack[ResearchOptions]) -> ResearchHandl
     timeout = _check_timeout(options.get("answer_timeout", "auto"))
     chosen = options.get("template")
     template = resolve_template(chosen) if chosen is not None else None  # refused before anything starts
+    budget = Budget(options.get("budget_tokens"), options.get("budget_s"))  # refused before anything starts
     agent = options.get("agent")
     sources = options.get("sources")
     if sources is not None and agent is not None:
@@ -143,6 +148,7 @@ def research(question: str, **options: Unpack[ResearchOptions]) -> ResearchHandl
         step=bool(options.get("step", False)),
         report_template=template or "",
     )
+    watch_budget(run, budget)
     display = options.get("display", True)
     path = transcript_path(options.get("transcript"), run.conversation_id)
     writer = TranscriptWriter.attach(run, path) if path is not None else None

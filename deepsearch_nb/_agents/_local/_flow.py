@@ -247,7 +247,7 @@ class RoundRunner:
         yield emit.chunk("sub_reporter", "message", f"# {section.title}\n\n", message_id=message_id, section=k)
         messages = section_messages(question, section.title, section.description, quotes)
         try:
-            async for delta in self._llm.stream(messages):
+            async for delta in self._llm.stream(messages, stage=f"section {k}: {section.title}"):
                 await emit.tick()
                 parts.append(delta)
                 yield emit.chunk("sub_reporter", "message", delta, message_id=message_id, section=k)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..._errors import AgentError, ConfigurationError
 from ..._secrets import scrub_logger, scrub_text, secret_values
+from .._usage import report_usage
 
 __all__ = ["LlmWriter", "section_messages"]
 
@@ -92,11 +93,21 @@ class LlmWriter:
         """``text`` without the keys this writer sends: errors are where an endpoint echoes them."""
         return scrub_text(text, self._secrets)
 
-    async def stream(self, messages: list[dict[str, str]]) -> AsyncIterator[str]:
-        """The text deltas of one completion; raises :class:`AgentError` saying what went wrong."""
+    async def stream(self, messages: list[dict[str, str]], *, stage: str = "llm") -> AsyncIterator[str]:
+        """The text deltas of one completion; raises :class:`AgentError` saying what went wrong.
+
+        It asks for ``stream_options.include_usage``: the endpoint's token counts of the call (its last
+        frame) are reported to the run under ``stage`` (``report_usage``), exactly as sent.
+        """
         import httpx
 
-        body = {"model": self._model, "messages": messages, "stream": True, "temperature": self._temperature}
+        body = {
+            "model": self._model,
+            "messages": messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "temperature": self._temperature,
+        }
         try:
             async with (
                 httpx.AsyncClient(timeout=self._timeout, transport=self._transport) as client,
@@ -113,16 +124,24 @@ class LlmWriter:
                     data = line[len("data:") :].strip()
                     if data == "[DONE]":
                         break
-                    delta = _delta(data)
+                    delta, usage = _delta(data)
+                    if usage is not None:
+                        report_usage(stage, *usage, model=self._model)
                     if delta:
                         yield delta
         except httpx.HTTPError as exc:
             raise AgentError(self._scrub(f"The LLM at {self._url} could not be reached: {exc!r}")) from exc
 
 
-def _delta(data: str) -> str:
+def _delta(data: str) -> tuple[str, tuple[int, int] | None]:
+    """The text of one frame, and its ``usage`` (prompt, completion tokens) when it carries one."""
     try:
-        choices = json.loads(data)["choices"]
-        return str((choices[0].get("delta") or {}).get("content") or "") if choices else ""
+        frame = json.loads(data)
+        choices = frame["choices"]
+        text = str((choices[0].get("delta") or {}).get("content") or "") if choices else ""
+        usage = frame.get("usage")
+        if isinstance(usage, Mapping):
+            return text, (int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+        return text, None
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise AgentError(f"The LLM sent a chunk that is not a chat completion: {data[:200]}") from exc
