@@ -11,14 +11,14 @@
  */
 
 import { URLExt } from '@jupyterlab/coreutils';
-import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ServerConnection, type Kernel, type KernelMessage } from '@jupyterlab/services';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { RunsModel, type ILiveRun, type ISavedRun, type RunRow } from './runsModel';
 import { RunsSidebar, SIDEBAR_ID } from './runsSidebar';
-import { MIME_TYPE, ReportWidget } from './widget';
+import { MIME_TYPE } from './widget';
 
 export const COMM_TARGET = 'deepsearch_nb.runs';
 const SCAN_MS = 1000;
@@ -216,7 +216,13 @@ export class RunsController {
       return;
     }
     const doc = (await response.json()) as Record<string, unknown>;
-    const renderer = new ReportWidget({ mimeType: MIME_TYPE } as IRenderMime.IRendererOptions);
+    if (!this.rendermime) {
+      this.onError('No renderer registry to show the report with.');
+      return;
+    }
+    // The application's registry gives this extension's renderer with JupyterLab's sanitizer, Markdown
+    // parser and link handling, as in a notebook output.
+    const renderer = this.rendermime.createRenderer(MIME_TYPE);
     const panel = new Panel();
     panel.id = `deepsearch-saved-${Math.random().toString(36).slice(2, 10)}`;
     panel.addClass('deepsearch-saved-report');
@@ -226,13 +232,7 @@ export class RunsController {
     panel.addWidget(renderer);
     this.app.shell.add(panel, 'main');
     this.app.shell.activateById(panel.id);
-    const model: IRenderMime.IMimeModel = {
-      trusted: false,
-      data: { [MIME_TYPE]: doc as never },
-      metadata: {},
-      setData: () => undefined
-    };
-    await renderer.renderModel(model);
+    await renderer.renderModel(this.rendermime.createModel({ data: { [MIME_TYPE]: doc as never }, trusted: false }));
   }
 
   /** Show the notebook that owns a live run and scroll to the cell that started it. */
@@ -255,6 +255,7 @@ export class RunsController {
     }
   }
 
+  rendermime: IRenderMimeRegistry | null = null;
   onError: (message: string) => void = () => undefined;
   lastError = '';
   readonly model = new RunsModel();
@@ -283,9 +284,10 @@ const plugin = {
   description: 'A sidebar of every research run and a status-bar item with the live ones.',
   autoStart: true,
   requires: [],
-  optional: [IStatusBar],
-  activate: (app: IAppLike, statusBar: IStatusBar | null): void => {
+  optional: [IStatusBar, IRenderMimeRegistry],
+  activate: (app: IAppLike, statusBar: IStatusBar | null, rendermime: IRenderMimeRegistry | null): void => {
     const controller = new RunsController(app);
+    controller.rendermime = rendermime;
     const open = (): void => {
       app.shell.activateById(SIDEBAR_ID);
       void controller.refreshSaved();

@@ -144,3 +144,4 @@ def test_runs_sidebar_and_status_bar(lab: LabPage) -> None:
     expect(lab.page.locator(".deepsearch-saved-report .deepsearch-report")).to_be_visible(timeout=30_000)
     expect(lab.page.locator(SIDEBAR)).not_to_contain_text("Outside secret question")
     lab.screenshot("2-saved-report-open")
+    lab.assert_no_page_errors()
