@@ -151,6 +151,17 @@ def _stage(run: Run) -> str:
     return final_stage(run.state) if run.state.terminal else run.progress.stage
 
 
+def _tokens(run: Run) -> int | None:
+    """Tokens in and out as the agent reported them (``Run.usage``); None when unknown (no LLM calls seen)."""
+    try:
+        usage = run.usage
+    except Exception:  # an older runtime or a malformed result: the sidebar shows none
+        return None
+    if not usage.get("calls"):
+        return None
+    return int(usage.get("input_tokens") or 0) + int(usage.get("output_tokens") or 0)
+
+
 def _describe(run: Run, cell_id: str | None) -> dict[str, Any]:
     pending = run.pending
     return {
@@ -162,7 +173,7 @@ def _describe(run: Run, cell_id: str | None) -> dict[str, Any]:
         "elapsed_s": round(run.elapsed_s, 1),
         "started_at": run.started_at.isoformat(),
         "chunks": run.chunk_total,
-        "tokens": None,  # no agent reports token counts in its stream yet
+        "tokens": _tokens(run),
         "cell_id": cell_id,
         "pending": None
         if pending is None

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from deepsearch_nb._ui._runs_channel import TARGET, RunsChannel
+from deepsearch_nb.agents import report_usage
 from deepsearch_nb.runtime import RunManager, RunState
 from deepsearch_nb.testing import ScriptedAgent, clarification, report_round
 
@@ -102,3 +103,34 @@ async def test_a_front_end_without_the_extension_is_not_asked_again(manager: Run
     assert len(comms) == 1
     await first.wait(timeout=30)
     await second.wait(timeout=30)
+
+
+class _CostlyAgent:
+    """Reports 100 + 20 tokens, then writes a short report."""
+
+    async def run(
+        self,
+        message: str,
+        conversation_id: str,
+        agent_config: Any = None,
+        report_template: str = "",
+        interrupt_feedback: str = "",
+    ) -> Any:
+        report_usage("plan", 100, 20)
+        for chunk in report_round(["Done."]):
+            yield chunk
+
+
+async def test_tokens_are_shown_where_the_agent_reports_them(manager: RunManager) -> None:
+    comms: list[FakeComm] = []
+    channel = RunsChannel(create_comm=_factory(comms))
+    run = manager.start(_CostlyAgent(), "q")
+    channel.track(run)
+    await run.wait(timeout=30)
+    await _until(lambda: comms[0].runs()[0]["state"] == "COMPLETED")
+    assert comms[0].runs()[0]["tokens"] == 120
+    plain = manager.start(ScriptedAgent(report_round(["Done."])), "q2")
+    channel.track(plain)
+    await plain.wait(timeout=30)
+    await _until(lambda: comms[0].runs()[1]["state"] == "COMPLETED")
+    assert comms[0].runs()[1]["tokens"] is None  # no usage reported: unknown, not zero
