@@ -132,3 +132,19 @@ def test_old_reports_render_without_a_check() -> None:
         report = Report.load(DATA / name)
         assert report.citation_check == {}
         assert "citations:" not in report._repr_mimebundle_()["text/plain"]
+
+
+async def test_a_report_that_names_only_its_references_is_checked_against_the_documents() -> None:
+    """The SDK's reports carry a references list, not the sentences used: each reference that is a corpus
+    document is read again and its best-supporting sentence becomes the passage; a web one is unverifiable."""
+    doc = (await _report(LocalResearchAgent())).doc
+    doc["citations"] = {}  # no citation records: only the sources list
+    doc["agent"]["spec"] = {"kind": "openjiuwen-sdk", "config": {"search": "corpus", "corpus": None}}
+    check = Report.from_document(doc).check_citations()
+    counts = check["citation_check"]["counts"]
+    assert counts["verified"] == check["citation_check"]["citations"]  # quoted sentences: found verbatim
+    assert all(e["kind"] == "local" and e["passages"] for e in check["evidence"].values())
+    doc["agent"]["spec"]["config"]["search"] = "tavily"  # searched the web: nothing to read again
+    web = Report.from_document(doc).check_citations()["citation_check"]
+    assert web["counts"]["unverifiable"] == web["citations"] and web["counts"]["verified"] == 0
+    assert "unverifiable" in web["summary"]

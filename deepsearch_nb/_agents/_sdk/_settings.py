@@ -193,6 +193,9 @@ class SdkSettings:
             web.update(search_engine_name=self.search, search_api_key=self.search_api_key, search_url=self.search_url)
         config["web_search_engine_config"] = web
         config.setdefault("info_collector_search_method", "web")
+        # The SDK sums its model client's usage per SDK agent into the final result's
+        # workflow_llm_token_usage only with this switch on (off by default): the report's tokens.
+        config["stats_info_llm"] = True
         merge(config, self.extra)
         fresh: dict[str, Any] = fresh_secrets(config)
         return fresh
