@@ -7,6 +7,10 @@ topic) and count its bytes. Counted: every message sent while the run streams (s
 status, outline...), not the one-time opening and closing of the panel's widgets (shown apart as
 ``panel_open_bytes``). Lag: for each chunk, from the moment the panel received it to the moment the
 message carrying its text was sent. Messages/s: the most messages in any one-second window.
+
+Beside ours, in the same process on the same chunks: the naive ``HTML.value += chunk`` and, when the
+``panel`` package is installed (the ``bench`` extra), Panel's streaming Markdown pane and ChatFeed, driven
+by a subscriber of the same kind of run (see :mod:`._panel_peers` for how their comms are recorded).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from .._ui._panel import ResearchPanel
 from ..runtime import ChunkReceived, RunEvent, RunManager, RunState
 from ..testing import Pause, ScriptedAgent, many_chunks
 from ..testing._comms import CommRecorder, RecordedMessage, recording_comms
+from ._panel_peers import panel_available, panel_bytes
 
 __all__ = ["LABELS", "run"]
 
@@ -42,6 +47,9 @@ LABELS = {
     "panel_open_bytes": "one-time cost: opening the panel's widgets (bytes)",
     "naive_bytes_ratio": "naive HTML.value += chunk: bytes sent / report",
     "naive_messages": "naive: messages sent",
+    "panel_md_bytes_ratio": "Panel Markdown(enable_streaming=True), object += chunk: bytes sent / report, fast",
+    "panel_md_bytes_ratio_paced": "the same, chunks 1 ms apart",
+    "panel_chatfeed_bytes_ratio": "Panel ChatFeed.stream(chunk, message=...): bytes sent / report, fast",
 }
 
 
@@ -133,6 +141,7 @@ def run() -> dict[str, float | int | str]:
     fast = asyncio.run(_stream(paced=False))
     paced = asyncio.run(_stream(paced=True))
     naive_bytes, naive_messages = _naive()
+    peers = _panel() if panel_available() else {}
     return {
         "report_bytes": REPORT_BYTES,
         "stream_bytes_ratio": round(fast["bytes"] / REPORT_BYTES, 4),
@@ -147,4 +156,16 @@ def run() -> dict[str, float | int | str]:
         "panel_open_bytes": fast["open_bytes"],
         "naive_bytes_ratio": round(naive_bytes / REPORT_BYTES, 1),
         "naive_messages": naive_messages,
+        **peers,
+    }
+
+
+def _panel() -> dict[str, float]:
+    """Panel's two ways of streaming text, on the same chunks (see ``_panel_peers``)."""
+    return {
+        "panel_md_bytes_ratio": round(panel_bytes("markdown", CHUNKS, CHUNK_CHARS, paced=False) / REPORT_BYTES, 3),
+        "panel_md_bytes_ratio_paced": round(panel_bytes("markdown", CHUNKS, CHUNK_CHARS, paced=True) / REPORT_BYTES, 3),
+        "panel_chatfeed_bytes_ratio": round(
+            panel_bytes("chatfeed", CHUNKS, CHUNK_CHARS, paced=False) / REPORT_BYTES, 3
+        ),
     }
