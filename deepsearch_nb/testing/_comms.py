@@ -70,8 +70,13 @@ class CommRecorder:
     def for_comm(self, comm_id: str) -> list[RecordedMessage]:
         return [m for m in self.messages if m.comm_id == comm_id]
 
-    def open_comm_ids(self) -> set[str]:
-        return {cid for cid, c in self.comms.items() if not c._closed}
+    def open_comm_ids(self, target: str | None = None) -> set[str]:
+        """The comms still open; only those of ``target`` (e.g. ``"jupyter.widget"``) when given.
+
+        A panel's widgets must all be closed when it is; the kernel's runs channel (the sidebar's comm)
+        stays open for the kernel's life by design, so a check about widgets names their target.
+        """
+        return {cid for cid, c in self.comms.items() if not c._closed and target in (None, c.target_name)}
 
     def deliver(self, comm_id: str, data: dict[str, Any]) -> None:
         """Play a message from the front-end into the kernel side (e.g. a button click)."""

@@ -59,8 +59,15 @@ def wait_report(kernel: KernelSession, display_id: str, timeout: float = 30) -> 
 
 
 def assert_clean(kernel: KernelSession, mark: int) -> None:
-    """Every comm the run opened is closed, the handle has its report, the manager holds nothing."""
-    opened = {m["content"]["comm_id"] for m in kernel.log[mark:] if m["msg_type"] == "comm_open"}
+    """Every widget comm the run opened is closed, the handle has its report, the manager holds nothing.
+
+    (The kernel's runs channel, the sidebar's comm, stays open for the kernel's life by design.)
+    """
+    opened = {
+        m["content"]["comm_id"]
+        for m in kernel.log[mark:]
+        if m["msg_type"] == "comm_open" and m["content"].get("target_name") == "jupyter.widget"
+    }
     kernel.wait_for(
         lambda _m: opened <= {m["content"]["comm_id"] for m in kernel.log[mark:] if m["msg_type"] == "comm_close"},
         10,

@@ -126,9 +126,14 @@ def test_the_report_mime_type_is_one_constant_on_each_side() -> None:
     assert hits == [("widget.ts", f"export const MIME_TYPE = '{deepsearch_nb.REPORT_MIME}';")]
 
 
-def test_package_json_declares_a_mime_extension_built_into_the_package() -> None:
+def test_package_json_declares_a_mime_extension_and_the_runs_plugin_built_into_the_package() -> None:
+    """The report renderer is a MIME extension (it also renders where only mime extensions load); the
+    runs sidebar and status-bar item are a plain plugin module beside it."""
     jupyterlab = _load(PACKAGE_JSON)["jupyterlab"]
-    assert jupyterlab["mimeExtension"] is True
+    for module in (jupyterlab["mimeExtension"], jupyterlab["extension"]):
+        assert module.startswith("lib/") and module.endswith(".js")
+        assert (PACKAGE_JSON.parent / "src" / module.removeprefix("lib/").replace(".js", ".ts")).is_file()
+    assert jupyterlab["mimeExtension"] != jupyterlab["extension"]
     assert (PACKAGE_JSON.parent / jupyterlab["outputDir"]).resolve() == ROOT / "deepsearch_nb" / "labextension"
 
 

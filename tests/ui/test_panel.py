@@ -36,6 +36,7 @@ def text_of(html: str) -> str:
     return re.sub(r"<[^>]+>", "", html).strip()
 
 
+WIDGET_TARGET = "jupyter.widget"  # the comm target of every ipywidget (the runs channel has its own)
 OUTLINE = {"title": "Storage", "sections": [{"title": "Costs"}, {"title": "Safety"}]}
 
 
@@ -394,7 +395,7 @@ async def test_close_leaves_no_comm_open(recorder: CommRecorder, manager: RunMan
     panel = ResearchPanel(run)
     await run.wait()
     panel.close()
-    assert recorder.open_comm_ids() == set()
+    assert recorder.open_comm_ids(WIDGET_TARGET) == set()
     panel.close()  # twice is harmless
 
 
@@ -412,7 +413,7 @@ async def test_the_report_replaces_the_panel_in_its_display_slot(recorder: CommR
     assert bundle[REPORT_MIME]["status"] == "COMPLETED"
     assert {"text/plain", "text/html", "text/markdown"} <= set(bundle)
     assert len(screen.calls) == 2
-    assert handle.panel.closed and recorder.open_comm_ids() == set()
+    assert handle.panel.closed and recorder.open_comm_ids(WIDGET_TARGET) == set()
 
 
 async def test_display_false_shows_nothing(recorder: CommRecorder, screen: Any) -> None:
