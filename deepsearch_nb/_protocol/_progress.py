@@ -163,6 +163,11 @@ class ResearchProgress:
         index = len(self.sources) + 1
         self._source_urls[url] = index
         source = Source(index=index, title=str(data.get("title") or url), url=url, query=str(data.get("query", "")))
+        # What a reader needs to open the source in place (the local agent sends both; others may not).
+        for key, name in (("content", "document"), ("path", "file")):
+            value = data.get(key)
+            if isinstance(value, str) and value.strip():
+                setattr(source, name, value)
         self.sources.append(source)
         return source
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .._protocol import HitlRequest, Source
+from .._protocol import FinalResult, HitlRequest, Source
 from .._secrets import describe_exception, redact, scrub_text
 from .._version import __version__
 from ..agents import SupportsSpec
@@ -50,7 +50,7 @@ def report_document(run: Run, *, agent_kind: str | None = None, transcript: str 
         "status": run.state.value,
         "error": _error_text(run),
         "report_markdown": report,
-        "sources": [_source(s) for s in sources],
+        "sources": [_source(s, run.progress.sources, result) for s in sources],
         "citations": _jsonable(result.citation_messages) if result is not None else {},
         "hitl": [
             {
@@ -180,10 +180,22 @@ def _error_text(run: Run) -> str | None:
     return f"The run was cancelled ({reason or 'no reason given'}). {kept}{abandoned}"
 
 
-def _source(source: Source) -> dict[str, Any]:
+def _source(source: Source, collected: Sequence[Source], result: FinalResult | None) -> dict[str, Any]:
+    """A source entry; with what opens it in place when the agent gave it: the passages the report quotes
+    (the citation's sentences), the document's text and the file it was read from."""
     out: dict[str, Any] = {"index": source.index, "title": source.title, "url": source.url}
     if source.query:
         out["query"] = source.query
+    seen = next((s for s in collected if s.url == source.url), source)
+    extra = seen.model_extra or {}
+    citation = result.citation_messages.get(str(source.index)) if result is not None else None
+    sentences = citation.get("sentences") if isinstance(citation, Mapping) else None
+    if isinstance(sentences, list) and all(isinstance(p, str) for p in sentences) and sentences:
+        out["passages"] = list(sentences)
+    for field in ("document", "file"):
+        value = extra.get(field)
+        if isinstance(value, str) and value:
+            out[field] = value
     return out
 
 

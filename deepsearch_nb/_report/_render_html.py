@@ -15,9 +15,12 @@ from typing import Any
 import nh3
 from markdown_it.token import Token
 
+from .._protocol import Source
+from ._render_cite import _Cite
 from ._render_view import (
     _FEEDBACK,
     _PARSER,
+    _SCHEME,
     _STAGES,
     _body,
     _citations,
@@ -25,9 +28,10 @@ from ._render_view import (
     _destination,
     _details,
     _error_label,
+    _escape_inline,
+    _Link,
     _linkable,
     _map_prose,
-    _md_citation,
     _status_parts,
     _text,
     _View,
@@ -47,6 +51,7 @@ _ATTRIBUTES = {
     "ol": {"start"},
     "td": {"style"},
     "th": {"style"},
+    "li": {"id"},
     **{h: {"id"} for h in _HEADINGS},
 }
 _CLASSES = {
@@ -116,10 +121,14 @@ def _md_html(text: str, view: _View | None = None, anchors: Sequence[tuple[int, 
     """Render agent Markdown (raw HTML off); report headings get the ids their TOC links point to."""
     if view is not None:
         citer = view.citer()
-        text = _map_prose(text, lambda chunk: _citations(chunk, view, _md_citation, citer))
+        text = _map_prose(text, lambda chunk: _citations(chunk, view, _anchor(view), citer))
     tokens = _PARSER.parse(text)
     if anchors and view is not None:
         _link_anchors(tokens, text, anchors, _id_prefix(view))
+    if view is not None:  # the report's headings nest under its <h1> title: "# 1. Costs" is an <h2>
+        for token in tokens:
+            if token.type in ("heading_open", "heading_close"):
+                token.tag = f"h{min(6, int(token.tag[1]) + 1)}"
     rendered: str = _PARSER.renderer.render(tokens, _PARSER.options, {})
     return rendered
 
@@ -193,16 +202,44 @@ def _html_answer(entry: Mapping[str, Any]) -> str:
     return f"<p><strong>Answer ({label}):</strong></p>{_md_html(message)}"
 
 
+def _source_id(view: _View, index: int) -> str:
+    return f"{_id_prefix(view)}source-{index}"
+
+
+def _anchor(view: _View) -> _Link:
+    """Citations as links to the source's entry on the same page (which holds its passage), not out to a
+    path that would 404 (issue 12); the evidence stays in the link's title; ``[N]`` as text when N is not
+    listed."""
+
+    def link(number: int, source: Source | None, cite: _Cite | None = None) -> str:
+        mark = _escape_inline(cite.mark) if cite is not None else ""
+        if source is None:
+            return f"\\[{number}{mark}\\]"
+        tip = cite.tooltip() if cite is not None and cite.passage else source.title
+        title = _escape_inline(tip).replace('"', '\\"')
+        return f'[\\[{number}{mark}\\]](#{_source_id(view, number)} "{title}")'
+
+    return link
+
+
 def _html_sources(view: _View) -> str:
     items = []
     for s in view.sources:
         index = f'<span class="deepsearch-source-index">[{s.index}]</span>'
-        if _linkable(s.url):
+        if _linkable(s.url) and _SCHEME.match(s.url):  # a web page; a relative path would open nothing
             title = f' title="{_esc(s.query)}"' if s.query else ""
-            items.append(f'<li>{index}<a href="{_esc(_destination(s.url))}"{title}>{_esc(s.title)}</a></li>')
+            entry = f'{index}<a href="{_esc(_destination(s.url))}"{title}>{_esc(s.title)}</a>'
         else:
             url = f'<span class="deepsearch-source-url">{_esc(s.url)}</span>' if s.url and s.url != s.title else ""
-            items.append(f"<li>{index}{_esc(s.title)}{url}</li>")
+            entry = f"{index}{_esc(s.title)}{url}"
+        extra = s.model_extra or {}
+        passages = [p for p in extra.get("passages") or [] if p.strip()]
+        document = str(extra.get("document") or "")
+        if passages or document:
+            quoted = "".join(f"<blockquote>{_esc_lines(p)}</blockquote>" for p in passages)
+            text = f"<p><strong>The document:</strong></p><pre>{_esc(document)}</pre>" if document else ""
+            entry += f"<details><summary>Show the passage and the document</summary>{quoted}{text}</details>"
+        items.append(f'<li id="{_source_id(view, s.index)}">{entry}</li>')
     return f'<section class="deepsearch-sources"><h2>Sources</h2><ul>{"".join(items)}</ul></section>'
 
 

@@ -107,8 +107,16 @@ def _sources(value: object) -> list[Source]:
             continue
         url = _text(item.get("url")).strip()
         title = " ".join(_text(item.get("title")).split()) or url
+        passages = item.get("passages")
         out.append(
-            Source.model_construct(index=index, title=title, url=url, query=" ".join(_text(item.get("query")).split()))
+            Source.model_construct(
+                index=index,
+                title=title,
+                url=url,
+                query=" ".join(_text(item.get("query")).split()),
+                passages=[_text(p) for p in passages if isinstance(p, str)] if isinstance(passages, list) else [],
+                document=_text(item.get("document")),
+            )
         )
     return out
 

@@ -58,6 +58,7 @@ function applyDelta(store, msg) {
   }
   for (const id of msg.d || []) {
     if (store.byId.delete(id)) store.groups = store.groups.filter((g) => g.id !== id);
+    store.dropped = true; // the stream said something (now shown elsewhere): not "waiting for words"
   }
   for (const source of msg.s || []) store.sources.push(source);
   if (msg.p) Object.assign(store.progress, msg.p);
@@ -220,7 +221,11 @@ class PanelKeys {
     const button = input.value.trim()
       ? usable(".deepsearch-hitl-send") || usable(".deepsearch-hitl-revise")
       : usable(".deepsearch-hitl-accept") || usable(".deepsearch-hitl-send");
-    if (button) button.click();
+    if (!button) return;
+    // ipywidgets may not have sent the last keystrokes yet: a change event sends the value now, so the
+    // kernel reads the whole text when the click arrives after it (a mouse click does this by blurring).
+    input.dispatchEvent(new input.ownerDocument.defaultView.Event("change", { bubbles: true }));
+    setTimeout(() => button.click(), 0);
   }
 
   // Whether a new question may take the focus: not from someone typing elsewhere (an empty cell is fine).
@@ -233,6 +238,7 @@ class PanelKeys {
 
   check() {
     this.label();
+    this.collapsible();
     const step = this.panel.querySelector(".deepsearch-step");
     const stepShown = rendered(step);
     if (stepShown && !this.stepShown && this.mayTakeFocus()) {
@@ -257,6 +263,24 @@ class PanelKeys {
       this.lastFocused = null;
       if (shown && input && !input.disabled) input.focus();
       else this.panel.focus();
+    }
+  }
+
+  // ipywidgets' accordion header is a plain div: make it a button a keyboard can reach and press.
+  collapsible() {
+    for (const header of this.panel.querySelectorAll(".jupyter-widget-Collapse-header")) {
+      const open = !!header.parentElement && header.parentElement.classList.contains("jupyter-widget-Collapse-open");
+      if (header.getAttribute("aria-expanded") !== String(open)) header.setAttribute("aria-expanded", String(open));
+      if (header.dataset.dsKeys === "1") continue;
+      header.dataset.dsKeys = "1";
+      header.setAttribute("tabindex", "0");
+      header.setAttribute("role", "button");
+      header.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === " ") {
+          e.preventDefault();
+          header.click();
+        }
+      });
     }
   }
 
@@ -356,7 +380,7 @@ class View {
         if (atBottom) item.body.scrollTop = item.body.scrollHeight;
       }
     }
-    this.empty.hidden = store.groups.length > 0;
+    this.empty.hidden = store.groups.length > 0 || !!store.dropped;
     for (; this.sourceCount < store.sources.length; this.sourceCount++) {
       const [index, title, url] = store.sources[this.sourceCount];
       const li = el("li", "deepsearch-panel-source");

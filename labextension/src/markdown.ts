@@ -132,6 +132,22 @@ export function dropRepeatedTitle(host: HTMLElement, title: string): void {
   }
 }
 
+/**
+ * Nest the report's headings under its title (an `<h2>` in the header): `# 1. Costs` becomes an
+ * `<h3>`, `##` an `<h4>`, and so on down to `<h6>`; the outline of the page then reads as it should.
+ */
+export function nestHeadings(host: HTMLElement, titleLevel = 2): void {
+  for (const heading of Array.from(host.querySelectorAll('h1, h2, h3, h4, h5, h6'))) {
+    const level = Math.min(6, Number(heading.localName[1]) + titleLevel);
+    const nested = host.ownerDocument.createElement(`h${level}`);
+    for (const attr of Array.from(heading.attributes)) {
+      nested.setAttribute(attr.name, attr.value);
+    }
+    nested.append(...Array.from(heading.childNodes));
+    heading.replaceWith(nested);
+  }
+}
+
 const CITATION = /\[citation:\s*(\d+)\s*\]/g;
 const NO_CITATIONS_INSIDE = 'a, code, pre, kbd, samp, script, style, textarea, svg, math';
 

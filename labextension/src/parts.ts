@@ -7,7 +7,7 @@ import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 
 import { h, part } from './dom';
 import type { IHitlExchange, IOutline, IReport, ISource, ReadResult } from './report';
-import { classifyUrl } from './urls';
+import { sourceEntry } from './sourceView';
 
 const STATUS_TONES: Record<string, string> = {
   COMPLETED: 'success',
@@ -32,7 +32,7 @@ export function header(report: IReport): HTMLElement {
     h('h2', { className: 'deepsearch-title' }, title),
     h('span', { className: `deepsearch-status deepsearch-status-${tone}` }, report.status),
     citationSummary(report),
-    report.title.trim() && report.question.trim() && report.title.trim() !== report.question.trim()
+    report.title.trim() && report.question.trim() && !restates(report.title, report.question)
       ? h(
           'p',
           { className: 'deepsearch-question' },
@@ -64,6 +64,14 @@ function citationSummary(report: IReport): HTMLElement | null {
   );
 }
 
+/** Whether a title only repeats the question (same words, or the question's words cut short). */
+export function restates(title: string, question: string): boolean {
+  const words = (text: string): string => (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).join(' ');
+  const t = words(title);
+  const q = words(question);
+  return t === q || (t.length > 0 && q.startsWith(t));
+}
+
 const STATUS_NOTES: Record<string, string> = {
   RUNNING: 'The run is still going; this report is updated as it arrives.',
   WAITING_USER_INPUT: 'The run is waiting for your answer; the report below is not finished.',
@@ -81,7 +89,10 @@ export function notices(report: IReport): HTMLElement | null {
     'div',
     { className: 'deepsearch-notices' },
     report.error ? errorLine(report.status, report.error) : null,
-    note && report.report_markdown.trim() ? h('p', { className: 'deepsearch-note' }, note) : null
+    // A cancelled run's error line already says the report is partial: say it once.
+    note && report.report_markdown.trim() && !(report.error && report.status === 'CANCELLED')
+      ? h('p', { className: 'deepsearch-note' }, note)
+      : null
   );
 }
 
@@ -92,69 +103,20 @@ function errorLine(status: string, error: string): HTMLElement {
     : h('p', { className: 'deepsearch-error', attrs: { role: 'alert' } }, h('strong', {}, 'Error: '), error);
 }
 
-/** Where sources can be opened: relative paths go through JupyterLab's resolver and link handler. */
+/** Where sources can be opened: JupyterLab's resolver and link handler (files under the server's root). */
 export interface ILinkContext {
   resolver: IRenderMime.IResolver | null;
   linkHandler: IRenderMime.ILinkHandler | null;
 }
 
-/** The sources list; each entry gets the element id citations link to (`ids` maps index to id). */
+/** The sources list; each entry gets the element id citations link to (`ids` maps index to id), and
+ * opens in place to its quoted passages and its text (see `sourceView`). */
 export function sourcesPart(sources: ISource[], ids: ReadonlyMap<number, string>, links: ILinkContext): HTMLElement {
-  const items = sources.map(source => {
-    const id = ids.get(source.index);
-    return h(
-      'li',
-      { className: 'deepsearch-source', attrs: id ? { id, tabindex: '-1' } : {} },
-      h('span', { className: 'deepsearch-source-index' }, `[${source.index}]`),
-      ' ',
-      sourceTitle(source, links),
-      source.query ? h('span', { className: 'deepsearch-source-query' }, `query: ${source.query}`) : null
-    );
-  });
+  const items = sources.map(source => sourceEntry(source, ids.get(source.index), links));
   const body = items.length
     ? h('ol', { className: 'deepsearch-sources' }, ...items)
     : h('p', { className: 'deepsearch-empty' }, 'No sources were collected.');
   return part('sources', `Sources (${sources.length})`, true, body);
-}
-
-function sourceTitle(source: ISource, links: ILinkContext): HTMLElement {
-  const title = source.title.trim() || source.url || `Source ${source.index}`;
-  const kind = classifyUrl(source.url);
-  if (kind === 'unsafe') {
-    return h(
-      'span',
-      { className: 'deepsearch-source-title' },
-      title,
-      source.url && title !== source.url ? h('span', { className: 'deepsearch-source-url' }, source.url) : null
-    );
-  }
-  const link = h('a', { className: 'deepsearch-source-title', attrs: { href: source.url.trim() } }, title);
-  if (kind === 'web') {
-    link.target = '_blank';
-    link.rel = 'noopener noreferrer';
-  } else {
-    void resolveRelative(link, source.url.trim(), links);
-  }
-  return link;
-}
-
-/**
- * Point a relative source link at the file it names, as JupyterLab does for links in Markdown: the
- * resolver turns the path into a download URL and the link handler opens it inside JupyterLab.
- */
-async function resolveRelative(link: HTMLAnchorElement, href: string, links: ILinkContext): Promise<void> {
-  const { resolver, linkHandler } = links;
-  if (!resolver || href.startsWith('#') || resolver.isLocal?.(href) === false) {
-    return; // an in-output fragment, or a path JupyterLab would not open as a file either
-  }
-  const path = href.split(/[?#]/, 1)[0];
-  try {
-    const urlPath = await resolver.resolveUrl(path);
-    linkHandler?.handleLink(link, decodeURIComponent(urlPath));
-    link.href = await resolver.getDownloadUrl(urlPath);
-  } catch {
-    link.removeAttribute('href'); // a path that cannot be resolved stays as text, not a dead link
-  }
 }
 
 const STAGE_LABELS: Record<string, string> = {

@@ -20,6 +20,12 @@ export interface ISource {
   title: string;
   url: string;
   query?: string;
+  /** The sentences the report quotes from it. */
+  passages?: string[];
+  /** Its text (bounded), to read it in place. */
+  document?: string;
+  /** The absolute path it was read from (linked only under the Jupyter server's root). */
+  file?: string;
 }
 
 /** One section of an outline shown at an outline review. */
@@ -199,6 +205,16 @@ function readSource(item: unknown, where: string): ISource {
   const query = optionalString(item, 'query', `${where}.`);
   if (query) {
     source.query = query;
+  }
+  const passages = item['passages'];
+  if (Array.isArray(passages)) {
+    source.passages = passages.filter((p): p is string => typeof p === 'string' && p.trim() !== '');
+  }
+  for (const key of ['document', 'file'] as const) {
+    const value = item[key];
+    if (typeof value === 'string' && value.trim()) {
+      source[key] = value;
+    }
   }
   return source;
 }

@@ -199,6 +199,18 @@ export interface ReportSourceV1 {
   title: string;
   url: string;
   query?: string;
+  /**
+   * The sentences of this source the report quotes, shown when the source is opened.
+   */
+  passages?: string[];
+  /**
+   * The source's text (bounded), so it can be read in place wherever the file lives.
+   */
+  document?: string;
+  /**
+   * The absolute path it was read from; linked only when under the Jupyter server's root.
+   */
+  file?: string;
   [k: string]: unknown;
 }
 export interface HitlExchangeV1 {

@@ -15,11 +15,13 @@ import {
   dropRepeatedTitle,
   foldReferences,
   linkCitations,
+  nestHeadings,
   renderReportMarkdown,
   type ICitationTarget
 } from './markdown';
 import { header, headerTitle, hitlPart, metadataPart, notices, sourcesPart, unreadableMessage } from './parts';
 import { readReport, type IReport } from './report';
+import { toggleSource } from './sourceView';
 
 /** The MIME type of a deepsearch_nb report. */
 export const MIME_TYPE = 'application/vnd.deepsearch.report+json';
@@ -105,6 +107,7 @@ export class ReportWidget extends Widget implements IRenderMime.IRenderer {
     if (hasText) {
       await renderReportMarkdown(body, markdown, this._options);
       dropRepeatedTitle(body, headerTitle(report));
+      nestHeadings(body);
       linkCitations(body, targets, new CitationEvidence(report.evidence, report.citation_check));
     } else {
       const live = report.status === 'RUNNING' || report.status === 'WAITING_USER_INPUT';
@@ -156,6 +159,9 @@ export class ReportWidget extends Widget implements IRenderMime.IRenderer {
       return;
     }
     event.preventDefault();
+    if (target.classList.contains('deepsearch-source')) {
+      toggleSource(target, true); // a citation opens its source in place
+    }
     for (let el = target.parentElement; el && el !== this.node; el = el.parentElement) {
       if (el instanceof HTMLDetailsElement) {
         el.open = true;

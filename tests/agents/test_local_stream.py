@@ -108,7 +108,9 @@ async def test_plan_and_collector_payloads(agent: LocalResearchAgent) -> None:
     assert {p["is_research_completed"] for p in plans} == {True, False}
     for chunk in accept.of("collector_info_retrieval"):
         doc = json.loads(chunk["content"])
-        assert list(doc) == ["url", "title", "query"] and all(isinstance(v, str) and v for v in doc.values())
+        # The SDK's keys first; then the text and the file, so the report can open the source (issue 12).
+        assert list(doc) == ["url", "title", "query", "content", "path"]
+        assert all(isinstance(v, str) and v for v in doc.values())
     assert all(c["content"] for c in accept.of("collector_summary"))
 
 

@@ -127,11 +127,22 @@ async def test_citations_link_to_their_sources(manager: RunManager) -> None:
     doc = await completed_doc(manager)
     doc["sources"][1]["url"] = "docs/my notes (draft).md"  # a relative path with spaces still links
     tea, notes = "https://example.org/tea?a=1&b=2", "docs/my%20notes%20%28draft%29.md"
-    for rendered in (MarkdownIt("commonmark").render(report_markdown(doc)), report_html(doc)):
-        body = rendered.split("Sources</h2>")[0]
-        found = [(a.get_text(), a.get("href")) for a in soup(body).find_all("a")]
-        assert ("[1]", tea) in found and ("[2]", notes) in found
-        assert found.count(("[1]", tea)) == 2  # "[citation:1]" and the "1" of "[citation:1, 2]"
+    rendered = MarkdownIt("commonmark").render(report_markdown(doc))
+    found = [(a.get_text(), a.get("href")) for a in soup(rendered.split("Sources</h2>")[0]).find_all("a")]
+    assert ("[1]", tea) in found and ("[2]", notes) in found
+    assert found.count(("[1]", tea)) == 2  # "[citation:1]" and the "1" of "[citation:1, 2]"
+    # The HTML fallback links a citation to its source's entry on the page, which opens the passage and
+    # the document; a relative path there would resolve against the notebook's folder and 404 (issue 12).
+    page = soup(report_html(doc))
+    cited = [a.get("href") for a in page.select(".deepsearch-body a")]
+    assert cited.count(cited[0]) == 2 and all(str(h).startswith("#") for h in cited)
+    for href in cited:
+        entry = page.find(id=str(href)[1:])
+        assert entry is not None and entry.find_parent(class_="deepsearch-sources") is not None
+    sources = page.select(".deepsearch-sources li")
+    assert sources[1].find("a") is None  # the relative path is shown as text, not a dead link
+    first = sources[0].find("a")
+    assert first is not None and first["href"] == tea
 
 
 async def test_citations_without_a_linkable_source_stay_plain(manager: RunManager) -> None:
@@ -139,7 +150,7 @@ async def test_citations_without_a_linkable_source_stay_plain(manager: RunManage
     doc["sources"][1]["url"] = "ftp://files.example.org/notes"
     doc["report_markdown"] += "\n\nUnknown [citation:9]. In code: `[citation:1]`."
     html = report_html(doc)
-    assert "[2]" not in links(html.split("Sources</h2>")[0])
+    assert links(html.split("Sources</h2>")[0])["[2]"].startswith("#")  # to its entry on the page
     assert "Unknown [9]." in soup(html).get_text()
     assert "<code>[citation:1]</code>" in html
     assert "Unknown \\[9\\]." in report_markdown(doc)
@@ -157,10 +168,9 @@ async def test_html_structure(manager: RunManager) -> None:
     assert status is not None and status.get_text() == "COMPLETED"
     assert "deepsearch-status-completed" in (status.get("class") or [])
     sources = root.select("section.deepsearch-sources li")
-    assert [li.get_text() for li in sources] == ["[1]Tea in China", "[2]Local notes"]
+    assert [li.get_text() for li in sources] == ["[1]Tea in China", "[2]Local notesdocs/notes.md"]  # a path: text
     assert [a.get("href") for a in root.select("section.deepsearch-sources a")] == [
         "https://example.org/tea?a=1&b=2",
-        "docs/notes.md",
     ]
     hitl = root.select_one("details.deepsearch-hitl summary")
     assert hitl is not None and hitl.get_text() == "Questions and answers (2)"
@@ -243,7 +253,7 @@ def test_sdk_anchors_become_heading_ids_and_the_toc_works() -> None:
     target = str(toc[0].get("href"))
     assert target.startswith("#ds-") and target.endswith("-chapter-1")
     heading = page.find(id=target[1:])
-    assert heading is not None and heading.name == "h1" and heading.get_text() == "1. Origins of tea"
+    assert heading is not None and heading.name == "h2" and heading.get_text() == "1. Origins of tea"  # under the h1
 
 
 def test_report_markdown_keeps_tables_code_and_plain_symbols() -> None:
@@ -412,8 +422,9 @@ async def test_hostile_run_end_to_end_shows_the_text_literally(manager: RunManag
     assert_inert(permissive(bundle["text/markdown"]), own_style=False)
     text = soup(html).get_text()
     assert f"Question {payload}" in text and f"Evil {payload}" in text  # shown, as text
-    assert links(html.split("Sources</h2>")[0]).get("[2]") == "https://example.org/"
-    assert "[1]" not in links(html.split("Sources</h2>")[0])  # a javascript: source is never a link
+    assert links(html.split("Sources</h2>")[0]).get("[2]", "").endswith("-source-2")  # to its entry
+    assert links(html.split("Sources</h2>")[0])["[1]"].endswith("-source-1")  # in the page, never javascript:
+    assert "javascript" not in " ".join(str(a.get("href")) for a in soup(html).find_all("a"))
     rendered = permissive(bundle["text/markdown"])
     assert f"Question {payload}" in soup(rendered).get_text()
 

@@ -126,12 +126,16 @@ box.style.display = "";
 await settle();
 const focusedOnQuestion = document.activeElement === area;
 const key = (k, extra = {}) => area.dispatchEvent(new window.KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true, ...extra }));
+const changes = [];
+area.addEventListener("change", () => changes.push(area.value));
 area.value = "Europe";
 key("Enter", { ctrlKey: true });
+await settle();
 area.value = "";
 box.querySelector(".deepsearch-hitl-send").style.display = "none";
 box.querySelector(".deepsearch-hitl-accept").style.display = "";
 key("Enter", { ctrlKey: true });
+await settle();
 key("Escape");
 const afterEscape = document.activeElement === panel;
 area.focus();
@@ -142,6 +146,7 @@ const afterSend = document.activeElement === panel;
 out.keys = {
   focusedOnQuestion,
   clicks,
+  changes,
   afterEscape,
   afterSend,
   labels: [...panel.querySelectorAll("button, textarea")].map((c) => c.getAttribute("aria-label")),

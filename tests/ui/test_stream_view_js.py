@@ -81,6 +81,7 @@ def test_the_keyboard_path_through_the_question_box(seen: dict[str, Any]) -> Non
     keys = seen["keys"]
     assert keys["focusedOnQuestion"]
     assert keys["clicks"] == ["Send answer", "Accept"]
+    assert keys["changes"] == ["Europe", ""]  # the text is synced before the click (no lost keystrokes)
     assert keys["afterEscape"] and keys["afterSend"]
     assert keys["labels"] == [
         "Cancel: Stop the research run",

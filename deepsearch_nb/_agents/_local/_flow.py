@@ -171,7 +171,7 @@ class RoundRunner:
 
     async def _write(self, session: Session, outline: OutlineDraft) -> AsyncIterator[str]:
         emit, index, focus = self._emit, self._index, session.focus
-        sources = SourceList()
+        sources = SourceList(root=index.corpus.root)
         bodies: list[str] = []
         sections = list(outline.sections)  # step mode may edit a section's plan
         total = len(sections)

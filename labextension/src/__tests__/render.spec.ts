@@ -28,7 +28,9 @@ describe('a completed report', () => {
     expect(text(node, '.deepsearch-status')).toBe('COMPLETED');
     expect(text(node, '.deepsearch-question')).toContain('How did tea spread');
     const body = node.querySelector('.deepsearch-body')!;
-    expect(body.querySelectorAll('h1').length).toBeGreaterThan(3);
+    // The body's headings nest under the title's <h2> (issue 12): "# Section" is an <h3>.
+    expect(body.querySelectorAll('h1, h2').length).toBe(0);
+    expect(body.querySelectorAll('h3').length).toBeGreaterThan(3);
     expect(body.querySelector('table td')).not.toBeNull();
     expect(node.querySelector('.deepsearch-error')).toBeNull();
   });
@@ -91,27 +93,88 @@ describe('a completed report', () => {
     expect(node.querySelector('details[data-part="sources"]')!.hasAttribute('open')).toBe(true);
   });
 
-  it('links web sources in a new tab and opens relative sources through JupyterLab', async () => {
+  it('links web sources in a new tab, and no corpus-relative path that would open nothing', async () => {
     const options = rendererOptions();
     const { node } = await render(fixture('completed'), new ReportWidget(options));
     const links = node.querySelectorAll<HTMLAnchorElement>('.deepsearch-sources a.deepsearch-source-title');
-    expect(links.length).toBe(6);
+    expect(links.length).toBe(5);
     expect(links[0].getAttribute('href')).toBe('https://example.org/tea/ancient-china');
     expect(links[0].target).toBe('_blank');
     expect(links[0].rel).toContain('noopener');
-    await vi.waitFor(() => expect(links[5].getAttribute('href')).toBe('/files/notebooks/corpus/tea-statistics.md'));
-    expect(options.linkHandler.handleLink).toHaveBeenCalledWith(links[5], 'notebooks/corpus/tea-statistics.md');
+    // "corpus/tea-statistics.md" resolved against the notebook's folder was a 404 (issue 12): text now.
+    const last = node.querySelectorAll('.deepsearch-sources > li')[5];
+    expect(last.querySelector('a')).toBeNull();
+    expect(last.textContent).toContain('tea-statistics.md');
   });
 
-  it('leaves a root path alone, as JupyterLab does for links in Markdown', async () => {
-    const options = rendererOptions();
+  it('opens a source in place: its quoted passages and its document, the passages marked', async () => {
     const doc = fixture('completed');
-    doc.sources = [{ index: 1, title: 'Root path', url: '/srv/data/a.md' }];
-    const { node } = await render(doc, new ReportWidget(options));
-    await Promise.resolve();
-    const link = node.querySelector('.deepsearch-sources a')!;
-    expect(link.getAttribute('href')).toBe('/srv/data/a.md');
-    expect(options.linkHandler.handleLink.mock.calls.map(call => call[0])).not.toContain(link);
+    doc.sources = [
+      {
+        index: 1,
+        title: 'Local notes',
+        url: 'notes.md',
+        passages: ['Tea reached Europe in 1610.'],
+        document: 'Intro line. Tea reached Europe in 1610. Closing line.'
+      }
+    ];
+    const { node } = await render(doc);
+    const li = node.querySelector('.deepsearch-sources > li')!;
+    const button = li.querySelector<HTMLButtonElement>('button.deepsearch-source-open')!;
+    const view = li.querySelector<HTMLElement>('.deepsearch-source-view')!;
+    expect(view.hidden).toBe(true);
+    expect(button.getAttribute('aria-expanded')).toBe('false');
+    expect(button.getAttribute('aria-label')).toContain('Source 1: Local notes');
+    button.click();
+    expect(view.hidden).toBe(false);
+    expect(button.getAttribute('aria-expanded')).toBe('true');
+    expect(text(view, '.deepsearch-source-passage')).toBe('Tea reached Europe in 1610.');
+    expect(text(view, 'mark')).toBe('Tea reached Europe in 1610.');
+    expect(text(view, '.deepsearch-source-text')).toContain('Closing line.');
+    button.click();
+    expect(view.hidden).toBe(true);
+  });
+
+  it('opens the cited source when a citation is followed', async () => {
+    const doc = fixture('completed');
+    doc.sources = (doc.sources as Record<string, unknown>[]).map(s => ({
+      ...s,
+      document: `Document ${String(s.index)}.`
+    }));
+    const widget = await render(doc);
+    Widget.attach(widget, document.body);
+    const citation = widget.node.querySelector<HTMLAnchorElement>('a.deepsearch-citation')!;
+    const target = widget.node.querySelector(`[id="${citation.getAttribute('href')!.slice(1)}"]`)!;
+    expect(target.querySelector<HTMLElement>('.deepsearch-source-view')!.hidden).toBe(true);
+    citation.click();
+    expect(target.querySelector<HTMLElement>('.deepsearch-source-view')!.hidden).toBe(false);
+    Widget.detach(widget);
+  });
+
+  it('links a file only under the Jupyter server root, computed against that root', async () => {
+    const config = document.createElement('script');
+    config.id = 'jupyter-config-data';
+    config.type = 'application/json';
+    config.textContent = JSON.stringify({ serverRoot: '/home/ana/work', baseUrl: '/lab-base/' });
+    document.body.append(config);
+    try {
+      const options = rendererOptions();
+      const doc = fixture('completed');
+      doc.sources = [
+        { index: 1, title: 'Inside', url: 'a b.md', file: '/home/ana/work/corpus/a b.md', document: 'x' },
+        { index: 2, title: 'Outside', url: 'c.md', file: '/usr/lib/python3/site-packages/c.md', document: 'y' },
+        { index: 3, title: 'Sneaky', url: 'd.md', file: '/home/ana/work/../secret/d.md', document: 'z' }
+      ];
+      const { node } = await render(doc, new ReportWidget(options));
+      const items = node.querySelectorAll('.deepsearch-sources > li');
+      const inside = items[0].querySelector<HTMLAnchorElement>('a.deepsearch-source-link')!;
+      expect(inside.getAttribute('href')).toBe('/lab-base/files/corpus/a%20b.md');
+      expect(options.linkHandler.handleLink).toHaveBeenCalledWith(inside, 'corpus/a b.md');
+      expect(items[1].querySelector('a')).toBeNull();
+      expect(items[2].querySelector('a')).toBeNull();
+    } finally {
+      config.remove();
+    }
   });
 
   it('shows the two HITL exchanges, with the outline, and the run details, folded', async () => {
@@ -191,14 +254,14 @@ describe('following a link inside the output', () => {
 });
 
 describe('a cancelled run', () => {
-  it('shows the partial report, the error line and a note that it is partial', async () => {
+  it('shows the partial report and the error line, saying "partial" once', async () => {
     const { node } = await render(fixture('cancelled_partial'));
     expect(text(node, '.deepsearch-status')).toBe('CANCELLED');
     expect(node.querySelector('.deepsearch-status-warn')).not.toBeNull();
     const error = node.querySelector('.deepsearch-error')!;
     expect(error.getAttribute('role')).toBeNull(); // the user's own cancel is not an alert
     expect(error.textContent).toMatch(/^Cancelled: .*Cancelled by the user/);
-    expect(text(node, '.deepsearch-note')).toContain('partial');
+    expect(node.querySelector('.deepsearch-note')).toBeNull(); // the error line says it already
     expect(node.querySelectorAll('a.deepsearch-citation').length).toBe(3);
     expect(text(node, '.deepsearch-body')).toContain('interface defects');
     expect(text(node, 'details[data-part="hitl"] .deepsearch-hitl-exchange')).toContain(
