@@ -146,8 +146,9 @@ function rendered(node) {
 const panelKeys = new WeakMap();
 
 class PanelKeys {
-  constructor(panel) {
+  constructor(panel, model) {
     this.panel = panel;
+    this.model = model;
     this.boxShown = false;
     this.stepShown = false;
     this.lastFocused = null;
@@ -214,18 +215,27 @@ class PanelKeys {
   }
 
   // Ctrl+Enter: with text, Send (or Revise at the outline); without, Accept (or Send where there is none).
+  // The action and the text travel together on this view's channel: a click read the text area's value
+  // in the kernel, and the last keystrokes' value update could arrive after it (on another comm).
   send(input) {
     const box = input.closest(".deepsearch-hitl");
     const usable = (selector) =>
       [...box.querySelectorAll(selector)].find((b) => rendered(b) && !b.disabled) || null;
-    const button = input.value.trim()
+    const text = input.value;
+    const button = text.trim()
       ? usable(".deepsearch-hitl-send") || usable(".deepsearch-hitl-revise")
       : usable(".deepsearch-hitl-accept") || usable(".deepsearch-hitl-send");
     if (!button) return;
-    // ipywidgets may not have sent the last keystrokes yet: a change event sends the value now, so the
-    // kernel reads the whole text when the click arrives after it (a mouse click does this by blurring).
-    input.dispatchEvent(new input.ownerDocument.defaultView.Event("change", { bubbles: true }));
-    setTimeout(() => button.click(), 0);
+    const action = ["send", "revise", "accept"].find((a) => button.classList.contains(`deepsearch-hitl-${a}`));
+    if (!this.model) {
+      button.click();
+      return;
+    }
+    this.model.send({ event: "hitl", action, text });
+    // Sent: empty the box now (and tell its model), so a late value update cannot bring the old answer
+    // back into the next question's box.
+    input.value = "";
+    input.dispatchEvent(new input.ownerDocument.defaultView.Event("input", { bubbles: true }));
   }
 
   // Whether a new question may take the focus: not from someone typing elsewhere (an empty cell is fine).
@@ -309,7 +319,7 @@ class PanelKeys {
 function findPanel(root, view) {
   const panel = root.closest(".deepsearch-panel");
   if (panel) {
-    if (!panelKeys.has(panel)) panelKeys.set(panel, new PanelKeys(panel));
+    if (!panelKeys.has(panel)) panelKeys.set(panel, new PanelKeys(panel, view.model));
     return;
   }
   // Not attached yet: a view is rendered before it is put in its box.
@@ -317,8 +327,9 @@ function findPanel(root, view) {
 }
 
 class View {
-  constructor(store, root) {
+  constructor(store, root, model) {
     this.store = store;
+    this.model = model;
     this.root = root;
     root.classList.add("deepsearch-stream-root");
     this.progress = el("div", "deepsearch-progress");
@@ -457,7 +468,7 @@ function initialize({ model }) {
 
 function render({ model, el: root }) {
   const store = storeFor(model);
-  const view = new View(store, root);
+  const view = new View(store, root, model);
   store.views.add(view);
   model.send({ event: "view" });
   return () => view.dispose();

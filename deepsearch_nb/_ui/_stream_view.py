@@ -59,6 +59,7 @@ class StreamView(anywidget.AnyWidget):
         self._timer: asyncio.TimerHandle | None = None
         self._last_send = -1e9
         self._view_callbacks: list[Callable[[], None]] = []
+        self._hitl_callbacks: list[Callable[[str, str], None]] = []
         self._sent_at: list[float] = []  # perf_counter of each delta message (benchmark, tests)
         self.views_seen = 0  # how many browser views reported themselves
         self.on_msg(self._on_frontend_msg)
@@ -119,6 +120,11 @@ class StreamView(anywidget.AnyWidget):
             self._new_elapsed = whole
         if self._new_elapsed is not None or self._new_live is not None:
             self._schedule()
+
+    def on_hitl(self, callback: Callable[[str, str], None]) -> None:
+        """Call ``callback(action, text)`` (on the thread the message arrived on) for an answer sent from
+        the keyboard (Ctrl+Enter): the text comes with the action, so no keystroke can be lost."""
+        self._hitl_callbacks.append(callback)
 
     def on_view(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` (on the loop) when a browser view reports that it is showing the panel."""
@@ -214,6 +220,11 @@ class StreamView(anywidget.AnyWidget):
             self._call_soon(lambda: self._answer_hello(seen if isinstance(seen, int) else -1))
         elif event == "view":
             self._call_soon(self._view_seen)
+        elif event == "hitl":
+            action, text = content.get("action"), content.get("text")
+            if action in ("send", "accept", "revise") and isinstance(text, str):
+                for callback in tuple(self._hitl_callbacks):
+                    callback(action, text)
 
     def _call_soon(self, fn: Callable[[], None]) -> None:
         if self._loop.is_closed():

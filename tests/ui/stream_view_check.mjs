@@ -126,8 +126,6 @@ box.style.display = "";
 await settle();
 const focusedOnQuestion = document.activeElement === area;
 const key = (k, extra = {}) => area.dispatchEvent(new window.KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true, ...extra }));
-const changes = [];
-area.addEventListener("change", () => changes.push(area.value));
 area.value = "Europe";
 key("Enter", { ctrlKey: true });
 await settle();
@@ -146,7 +144,7 @@ const afterSend = document.activeElement === panel;
 out.keys = {
   focusedOnQuestion,
   clicks,
-  changes,
+  answers: m5.sent.filter((m) => m.event === "hitl"),
   afterEscape,
   afterSend,
   labels: [...panel.querySelectorAll("button, textarea")].map((c) => c.getAttribute("aria-label")),

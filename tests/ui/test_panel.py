@@ -446,3 +446,21 @@ async def test_the_handle_shows_nothing_in_its_own_cell_then_the_report(
     count[0] = 8  # a later cell
     handle._ipython_display_()
     assert shown == [report]
+
+
+async def test_ctrl_enter_sends_the_action_with_its_text(recorder: CommRecorder, manager: RunManager) -> None:
+    """Issue 12, finding 4: Ctrl+Enter sends the action and the whole text in one message, so the last
+    keystrokes cannot lose a race with the click (they did: "... for a utility" without "planner")."""
+    run = manager.start(ScriptedAgent(*full_script()), "What is grid storage?")
+    panel = ResearchPanel(run, interval=0.01)
+    await run.until_settled()
+    message = {"event": "hitl", "action": "send", "text": "Europe, for a utility planner"}
+    recorder.deliver(panel.stream.model_id, {"method": "custom", "content": message})
+    await eventually(lambda: len(run.exchanges) == 1)
+    assert run.exchanges[0].answer.message == "Europe, for a utility planner"
+    await run.until_settled()
+    recorder.deliver(panel.stream.model_id, {"method": "custom", "content": {"event": "hitl", "action": "bogus"}})
+    recorder.deliver(panel.stream.model_id, {"method": "custom", "content": {**message, "action": "accept"}})
+    await run.wait()
+    assert len(run.exchanges) == 2 and run.exchanges[1].answer.feedback.value == "accepted"
+    panel.close()
