@@ -99,7 +99,7 @@ class ResearchPanel:
         self.outline = widgets.HTML(value="", layout=widgets.Layout(display="none"))
         self.outline.add_class("deepsearch-panel-outline")
         self.hitl = HitlBox(self._hitl_action)
-        self.stream.on_hitl(self._keyboard_answer)  # Ctrl+Enter: the action and its text in one message
+        self.stream.on_hitl(self._hitl_action)  # Ctrl+Enter: the action and its text in one message
         # The HITL box joins the panel at the first question: drawn hidden from the start, it would flash for
         # a frame (a widget's layout reaches the browser after the widget itself).
         self.step_bar = StepBar(run)  # step mode (issue 14)
@@ -370,11 +370,6 @@ class ResearchPanel:
         self.stream.set_progress(stage="stopping")
         if not self.run.state.terminal:
             self._set_message("Stopping the run...")
-
-    def _keyboard_answer(self, action: str, text: str) -> None:
-        keys: dict[str, HitlAction] = {"send": "send", "accept": "accept", "revise": "revise"}
-        if action in keys:
-            self._hitl_action(keys[action], text)
 
     def _hitl_action(self, action: HitlAction, text: str) -> None:
         self._call_soon(lambda: self._answer_on_loop(action, text))

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import anywidget
 import traitlets
@@ -27,6 +27,9 @@ FLUSH_INTERVAL_S = 0.08
 """Minimum time between two stream messages: about 12 messages/s at most, lag under 0.1 s."""
 
 _HERE = Path(__file__).parent
+KeyAction = Literal["send", "accept", "revise"]
+"""What Ctrl+Enter in the question box may send (never a JSON replacement: that stays a click)."""
+_KEY_ACTIONS: dict[str, KeyAction] = {"send": "send", "accept": "accept", "revise": "revise"}
 _Send = Callable[[dict[str, Any]], None]
 
 
@@ -59,7 +62,7 @@ class StreamView(anywidget.AnyWidget):
         self._timer: asyncio.TimerHandle | None = None
         self._last_send = -1e9
         self._view_callbacks: list[Callable[[], None]] = []
-        self._hitl_callbacks: list[Callable[[str, str], None]] = []
+        self._hitl_callbacks: list[Callable[[KeyAction, str], None]] = []
         self._sent_at: list[float] = []  # perf_counter of each delta message (benchmark, tests)
         self.views_seen = 0  # how many browser views reported themselves
         self.on_msg(self._on_frontend_msg)
@@ -121,7 +124,7 @@ class StreamView(anywidget.AnyWidget):
         if self._new_elapsed is not None or self._new_live is not None:
             self._schedule()
 
-    def on_hitl(self, callback: Callable[[str, str], None]) -> None:
+    def on_hitl(self, callback: Callable[[KeyAction, str], None]) -> None:
         """Call ``callback(action, text)`` (on the thread the message arrived on) for an answer sent from
         the keyboard (Ctrl+Enter): the text comes with the action, so no keystroke can be lost."""
         self._hitl_callbacks.append(callback)
@@ -221,8 +224,8 @@ class StreamView(anywidget.AnyWidget):
         elif event == "view":
             self._call_soon(self._view_seen)
         elif event == "hitl":
-            action, text = content.get("action"), content.get("text")
-            if action in ("send", "accept", "revise") and isinstance(text, str):
+            action, text = _KEY_ACTIONS.get(str(content.get("action"))), content.get("text")
+            if action is not None and isinstance(text, str):
                 for callback in tuple(self._hitl_callbacks):
                     callback(action, text)
 
