@@ -21,6 +21,7 @@ from ._agents import (
     Raise,
     ScriptedAgent,
     UnprintableError,
+    Usage,
     WaitFor,
     until_chunks,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "ScriptedAgent",
     "StubLLM",
     "UnprintableError",
+    "Usage",
     "WaitFor",
     "all_end",
     "cancel_probe",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._agents._base import cancel_context
 from .._agents._replay import ReplayAgent
+from .._agents._usage import report_usage
 
 if TYPE_CHECKING:
     from ..runtime import Run
@@ -24,6 +25,7 @@ __all__ = [
     "Raise",
     "ScriptedAgent",
     "UnprintableError",
+    "Usage",
     "WaitFor",
     "until_chunks",
 ]
@@ -53,6 +55,15 @@ class WaitFor:
     """Wait until the test sets the event (to act at an exact point of the stream)."""
 
     event: asyncio.Event
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Report an LLM call's tokens, as an agent that sees its endpoint's usage does (``report_usage``)."""
+
+    stage: str
+    input_tokens: int
+    output_tokens: int
 
 
 @dataclass(frozen=True)
@@ -143,6 +154,8 @@ class ScriptedAgent(ReplayAgent):
             await asyncio.Event().wait()
         elif isinstance(step, WaitFor):
             await step.event.wait()
+        elif isinstance(step, Usage):
+            report_usage(step.stage, step.input_tokens, step.output_tokens)
         elif isinstance(step, IgnoreCancel):
             deadline = time.monotonic() + step.max_s
             while not step.release.is_set() and time.monotonic() < deadline:

@@ -132,11 +132,25 @@ class LabServer:
             check=False,
         )
 
+    #: the application's module (``python -m``), its name in errors, and its own options
+    app_module = "jupyterlab"
+
+    @property
+    def app_name(self) -> str:
+        return f"JupyterLab {self.name}"
+
+    def app_options(self) -> list[str]:
+        return [
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
+
     def start(self) -> None:
         cmd = [
             sys.executable,
             "-m",
-            "jupyterlab",
+            self.app_module,
             "--allow-root",
             "--no-browser",
             "--ServerApp.ip=127.0.0.1",
@@ -144,9 +158,7 @@ class LabServer:
             "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root_dir}",
-            "--LabApp.expose_app_in_browser=True",
-            "--LabApp.news_url=None",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            *self.app_options(),
             "--LabApp.extension_manager=readonly",  # the server itself never asks PyPI either
         ]
         log = self.log_path.open("ab")
@@ -165,14 +177,14 @@ class LabServer:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"JupyterLab {self.name} exited with {self.proc.returncode}:\n{self.log()}")
+                raise RuntimeError(f"{self.app_name} exited with {self.proc.returncode}:\n{self.log()}")
             try:
                 self.api("GET", "api/status", timeout=2)
                 return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"JupyterLab {self.name} not ready in {SERVER_START_TIMEOUT_S} s:\n{self.log()}")
+        raise RuntimeError(f"{self.app_name} not ready in {SERVER_START_TIMEOUT_S} s:\n{self.log()}")
 
     def stop(self) -> None:
         """Stop the server's process group (SIGTERM, then SIGKILL), by the PID we started."""

@@ -8,10 +8,6 @@ no status bar).
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
-import time
-import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +17,6 @@ from playwright.sync_api import expect
 
 from ._panel import final_report
 from .conftest import (
-    SERVER_START_TIMEOUT_S,
     LabPage,
     LabServer,
     _make_server,
@@ -51,45 +46,14 @@ cancelled = deepsearch_nb.research(
 class NotebookServer(LabServer):
     """The same server set-up as JupyterLab's, started as Jupyter Notebook 7."""
 
-    def start(self) -> None:
-        cmd = [
-            sys.executable,
-            "-m",
-            "notebook",
-            "--allow-root",
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={self.port}",
-            "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root_dir}",
-            "--JupyterNotebookApp.expose_app_in_browser=True",
-            "--LabApp.extension_manager=readonly",
-        ]
-        log = self.log_path.open("ab")
-        try:
-            self.proc = subprocess.Popen(
-                cmd,
-                cwd=self.root_dir,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        finally:
-            log.close()
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"Notebook 7 exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                self.api("GET", "api/status", timeout=2)
-                return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"Notebook 7 not ready in {SERVER_START_TIMEOUT_S} s:\n{self.log()}")
+    app_module = "notebook"
+
+    @property
+    def app_name(self) -> str:
+        return "Notebook 7"
+
+    def app_options(self) -> list[str]:
+        return ["--JupyterNotebookApp.expose_app_in_browser=True"]
 
 
 @pytest.fixture(scope="module")

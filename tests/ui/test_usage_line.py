@@ -3,39 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
 
 from deepsearch_nb._ui._panel import ResearchPanel
-from deepsearch_nb.agents import report_usage
 from deepsearch_nb.runtime import Budget, RunManager, RunState, watch_budget
-from deepsearch_nb.testing import CommRecorder, report_round
+from deepsearch_nb.testing import CommRecorder, ScriptedAgent, Usage, WaitFor, report_round
 
 
-class CostlyAgent:
-    """Reports 100 + 20 tokens for a "plan" call, then waits for the test before writing the report."""
-
-    def __init__(self) -> None:
-        self.go = asyncio.Event()
-
-    async def run(
-        self,
-        message: str,
-        conversation_id: str,
-        agent_config: Mapping[str, Any] | None = None,
-        report_template: str = "",
-        interrupt_feedback: str = "",
-    ) -> AsyncIterator[str | Mapping[str, Any]]:
-        report_usage("plan", 100, 20)
-        await self.go.wait()
-        report_usage("section 1: Tea", 300, 80)
-        for chunk in report_round(["Tea began in China [citation:1]."], sources=[("Tea", "https://example.org/t")]):
-            yield chunk
+def costly_agent(go: asyncio.Event) -> ScriptedAgent:
+    """Reports 100 + 20 tokens for a "plan" call, then waits for ``go`` before writing the report."""
+    report = report_round(["Tea began in China [citation:1]."], sources=[("Tea", "https://example.org/t")])
+    return ScriptedAgent([Usage("plan", 100, 20), WaitFor(go), Usage("section 1: Tea", 300, 80), *report])
 
 
 async def test_the_panel_shows_tokens_as_they_are_reported(recorder: CommRecorder, manager: RunManager) -> None:
-    agent = CostlyAgent()
-    run = manager.start(agent, "How did tea spread?")
+    go = asyncio.Event()
+    run = manager.start(costly_agent(go), "How did tea spread?")
     watch_budget(run, Budget(tokens=10_000))
     panel = ResearchPanel(run)
     try:
@@ -45,7 +27,7 @@ async def test_the_panel_shows_tokens_as_they_are_reported(recorder: CommRecorde
             await asyncio.sleep(0.01)
         assert "Tokens: 100 in · 20 out (1 call) — plan: 120 — budget 10,000 tokens" in panel.usage.widget.value
         assert panel.usage.widget.layout.display is None
-        agent.go.set()
+        go.set()
         assert await run.until_settled(timeout=10) is RunState.COMPLETED
         assert "Tokens: 400 in · 100 out (2 calls) — plan: 120 · section 1: 380" in panel.usage.widget.value
     finally:
