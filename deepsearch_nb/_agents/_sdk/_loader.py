@@ -15,6 +15,10 @@ Why each part:
   falls back to "no clarification"). :meth:`Sdk.bind_loop` drops the cached clients when the loop changes.
 * **A cancel between the SDK's check and its request**: every cached client gets an httpx request hook
   that checks the SDK's cancel event again right before a request is sent (:class:`_CancelAwareClients`).
+* **Usage, live**: with ``stats_info_llm`` on, the SDK adds each LLM call's tokens to a per-conversation
+  sum that only the final result shows; :func:`_report_usage_live` also hands each call to
+  :func:`report_usage` as it is added (in the SDK task's context, which holds the run's usage sink), so
+  the panel shows tokens as they are spent and a token budget can stop an SDK run mid-way.
 * **Warnings.** The SDK's tracer makes pydantic warn on every resumed round; that one message is ignored.
 * **Stores.** The in-memory checkpointer keeps a conversation in five places; :meth:`Sdk.sessions` names
   those still holding it, :meth:`Sdk.release` empties them all.
@@ -36,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from ..._errors import ConfigurationError
+from .._usage import report_usage
 
 __all__ = ["LOG_DIR_ENV", "Sdk", "sdk_log_dir"]
 
@@ -127,6 +132,7 @@ class Sdk:
             if not self._teams.is_alive() and self._teams.ident is None:
                 self._teams.start()  # after the SDK's import, so the two imports never interleave
             _guard_requests(self._model_clients, self.cancel_context)
+            _report_usage_live(self._llm_utils)
 
     # --- event loops (finding 2) -------------------------------------------------------------------
 
@@ -227,6 +233,26 @@ def _guard_requests(clients: Any, cancel_context: Any) -> None:
     for key, client in cache.items():
         guarded[key] = client
     owner._client_cache = guarded
+
+
+def _report_usage_live(llm_utils: Any) -> None:
+    """Wrap the SDK's ``add_workflow_llm_usage`` so each call's tokens also reach the run (once per process).
+
+    The SDK looks the function up in its module at each call, so replacing the module attribute is enough.
+    The stage is the SDK agent that made the call (``plan_reasoning``, ``sub_reporter``...).
+    """
+    original = getattr(llm_utils, "add_workflow_llm_usage", None)
+    if not callable(original) or getattr(original, "_deepsearch_nb", False):
+        return
+
+    def add_workflow_llm_usage(session_id: str, token_usage: Any, agent_name: str = "") -> None:
+        original(session_id, token_usage, agent_name)
+        if session_id and session_id != "-":  # the SDK's own "no session" marker: it counted nothing
+            tokens_in = getattr(token_usage, "input_tokens", 0) or 0
+            report_usage(agent_name or "sdk", tokens_in, getattr(token_usage, "output_tokens", 0) or 0)
+
+    add_workflow_llm_usage._deepsearch_nb = True  # type: ignore[attr-defined]
+    llm_utils.add_workflow_llm_usage = add_workflow_llm_usage
 
 
 _WATCHED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = weakref.WeakKeyDictionary()
