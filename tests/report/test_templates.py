@@ -141,6 +141,17 @@ async def test_the_local_report_follows_the_templates_sections_in_order(folder: 
     assert [s["title"] for s in outline["sections"]] == ["Cost Picture", "Safety Record", "Open Questions"]
 
 
+async def test_a_template_without_headings_is_said_to_give_no_sections(folder: Path, manager: RunManager) -> None:
+    prose = "Write for a board.\nShort paragraphs, no jargon, a recommendation first.\n"
+    report = await deepsearch_nb.research(
+        DEMO_QUESTION, template=prose, answers=ANSWERS, manager=manager, display=False, transcript=False
+    )
+    assert report.status == "COMPLETED", report.error
+    outline = next(e for e in report.doc["hitl"] if e["stage"] == "outline_review")["outline"]
+    assert "template has no Markdown headings" in outline["thought"]
+    assert section_headings(report.markdown)  # the drafted outline's sections, not none
+
+
 async def test_the_report_and_its_transcript_record_the_template(folder: Path, manager: RunManager) -> None:
     transcript = folder / "run.jsonl"
     report = await deepsearch_nb.research(

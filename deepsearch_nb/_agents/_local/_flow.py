@@ -92,6 +92,12 @@ def _check_user_outline(message: str) -> OutlineDraft:
     return draft if draft.title else replace(draft, title="Research report")
 
 
+_NO_HEADINGS = (
+    "The report template has no Markdown headings, so it gives no sections to follow; this outline is "
+    "drafted from the documents instead."
+)
+
+
 class RoundRunner:
     """Runs one round; ``commit`` receives the checkpoint to keep (``None`` releases the conversation)."""
 
@@ -147,6 +153,8 @@ class RoundRunner:
     def _draft(self, session: Session) -> OutlineDraft:
         drafted = draft_outline(self._index, session.focus, session.settings.max_sections)
         templated = outline_from_template(session.template, session.focus.question) if session.template else None
+        if templated is None and session.template.strip():  # said, not silently dropped (issue 17)
+            return drafted.with_note(_NO_HEADINGS)
         return drafted if templated is None else replace(templated, thought=(*drafted.thought[:-1], *templated.thought))
 
     async def _pause(self, session: Session, prompt: str) -> str:
