@@ -46,6 +46,7 @@ _log = logging.getLogger("deepsearch_nb.local_agent")
 _ENV = "DEEPSEARCH_NB_CACHE_DIR"
 _FORMAT = 1
 _MAX_ENTRIES = 8
+_BATCH = 5_000  # documents per marshal record
 _CODE = ("_corpus.py", "_text.py", "_index.py", "_index_cache.py")  # what shapes the documents and the index
 
 
@@ -156,8 +157,12 @@ def _save(where: Path, key: str, corpus: Corpus, index: CorpusIndex, fingerprint
     try:
         vocab, idf, bm25 = index.state()
         bm25.save(str(staging / "bm25"), show_progress=False)
-        docs = tuple((d.path, d.title, d.url, d.paragraphs, d.sentences) for d in corpus.documents)
-        (staging / "documents.marshal").write_bytes(marshal.dumps(docs))
+        with (staging / "documents.marshal").open("wb") as handle:  # in batches: one would copy the corpus
+            documents = corpus.documents
+            for start in range(0, len(documents), _BATCH):
+                batch = documents[start : start + _BATCH]
+                record = marshal.dumps(tuple((d.path, d.title, d.url, d.paragraphs, d.sentences) for d in batch))
+                handle.write(len(record).to_bytes(8, "little") + record)
         meta = {"idf": idf, "vocab_size": len(vocab), "fingerprint": fingerprint, "skipped": corpus.skipped}
         _write_json(staging / "index.json", meta)
         try:
@@ -178,11 +183,20 @@ def _write_json(path: Path, value: object) -> None:
 def _load(entry: Path, root: Path) -> tuple[Corpus, CorpusIndex, dict[str, Any]]:
     import bm25s
 
-    stored = marshal.loads((entry / "documents.marshal").read_bytes())
     meta = json.loads((entry / "index.json").read_text(encoding="utf-8"))
-    if not isinstance(stored, tuple):
-        raise ValueError("documents.marshal holds no documents")
+    stored: list[tuple[Any, ...]] = []
+    data = memoryview((entry / "documents.marshal").read_bytes())
+    at = 0
+    while at < len(data):  # records: 8-byte length, then one marshalled batch of documents
+        size = int.from_bytes(data[at : at + 8], "little")
+        batch = marshal.loads(data[at + 8 : at + 8 + size])
+        if not isinstance(batch, tuple) or at + 8 + size > len(data):
+            raise ValueError("documents.marshal is damaged")
+        stored.extend(batch)
+        at += 8 + size
+    del data
     documents = tuple(Document(number, *fields) for number, fields in enumerate(stored))
+    del stored
     base = root.parent if root.is_file() else root
     corpus = Corpus(base, documents, tuple((str(p), str(why)) for p, why in meta["skipped"]))
     bm25: Any = bm25s.BM25.load(str(entry / "bm25"))
