@@ -44,6 +44,10 @@ class SavedRun:
     started_at: str
     elapsed_s: float | None
     cell: int | None = None  # the notebook cell holding the report
+    # deepsearch_nb.resume(path) can pick it up: a transcript without an end line (paused, unanswered or
+    # interrupted when its kernel went), or a report file saved while its run waited for an answer
+    resumable: bool = False
+    pending: dict[str, str] | None = None  # the unanswered question it stopped at: stage, prompt
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +60,8 @@ class SavedRun:
             "started_at": self.started_at,
             "elapsed_s": self.elapsed_s,
             "cell": self.cell,
+            "resumable": self.resumable,
+            "pending": self.pending,
         }
 
 
@@ -156,7 +162,12 @@ def _from_report_file(file: Path, rel: str) -> SavedRun | None:
     if b'"schema_version"' not in head and b'"report_markdown"' not in head:
         return None
     doc = json.loads(file.read_bytes())
-    return _from_report(doc, path=rel, kind="report", notebook="") if _is_report(doc) else None
+    if not _is_report(doc):
+        return None
+    waiting = doc.get("status") == "WAITING_USER_INPUT"
+    pending = doc.get("pending") if waiting and isinstance(doc.get("pending"), Mapping) else None
+    asked = {k: str(pending.get(k) or "") for k in ("stage", "prompt")} if pending is not None else None
+    return _from_report(doc, path=rel, kind="report", notebook="", resumable=waiting, pending=asked)
 
 
 def _from_transcript(file: Path, rel: str) -> SavedRun | None:
@@ -165,15 +176,21 @@ def _from_transcript(file: Path, rel: str) -> SavedRun | None:
         if not isinstance(header, Mapping) or header.get("format") != TRANSCRIPT_FORMAT:
             return None
         last: Mapping[str, Any] = {}
+        asked: Mapping[str, Any] | None = None  # the last question, None once it is answered
         size = file.stat().st_size
         handle.seek(max(0, size - 65536))
-        for line in handle.read().splitlines()[-3:]:
+        for line in handle.read().splitlines()[-200:]:
             try:
                 item = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(item, Mapping) and item.get("type") == "end":
+            kind = item.get("type") if isinstance(item, Mapping) else None
+            if kind == "end":
                 last = item
+            elif kind == "question":
+                asked = item
+            elif kind == "answer":
+                asked = None
     folder = Path(rel).parent.parent.parent.as_posix()  # the folder holding .deepsearch: the notebook's
     elapsed = last.get("elapsed_s")
     return SavedRun(
@@ -185,6 +202,8 @@ def _from_transcript(file: Path, rel: str) -> SavedRun | None:
         conversation_id=str(header.get("conversation_id", "")),
         started_at=str(header.get("started_at") or ""),
         elapsed_s=float(elapsed) if isinstance(elapsed, int | float) else None,
+        resumable=not last,
+        pending={k: str(asked.get(k) or "") for k in ("stage", "prompt")} if asked is not None and not last else None,
     )
 
 

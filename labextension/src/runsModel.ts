@@ -31,6 +31,10 @@ export interface ISavedRun {
   started_at: string;
   elapsed_s: number | null;
   cell: number | null;
+  /** `deepsearch_nb.resume(path)` can pick it up (a paused or interrupted transcript, a waiting report). */
+  resumable?: boolean;
+  /** The unanswered question it stopped at. */
+  pending?: { stage: string; prompt: string } | null;
 }
 
 /** A row of the sidebar: a live run of an open kernel, or a saved one. */
@@ -157,4 +161,53 @@ export function formatElapsed(seconds: number | null): string {
     return `${Math.floor(s / 60)} min ${s % 60} s`;
   }
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+/** The folder of a root-relative path ("" for the root). */
+export function folderOf(path: string): string {
+  const cut = path.lastIndexOf('/');
+  return cut < 0 ? '' : path.slice(0, cut);
+}
+
+/** The folder a saved run's kernel ran in: a transcript's notebook folder, a report file's own folder. */
+export function runFolder(run: ISavedRun): string {
+  return run.kind === 'transcript' ? run.notebook : folderOf(run.path);
+}
+
+/** `target` relative to `folder` (both relative to the server root), as a kernel started in `folder` opens it. */
+export function relativePath(folder: string, target: string): string {
+  const from = folder ? folder.split('/') : [];
+  const to = target.split('/');
+  let common = 0;
+  while (common < from.length && common < to.length - 1 && from[common] === to[common]) {
+    common++;
+  }
+  return [...from.slice(common).map(() => '..'), ...to.slice(common)].join('/');
+}
+
+/** The cell that resumes a saved run from a notebook at `notebookPath` (its kernel runs in its folder). */
+export function resumeCode(run: ISavedRun, notebookPath: string): string {
+  // JSON's string escapes are valid in a Python string literal.
+  const path = JSON.stringify(relativePath(folderOf(notebookPath), run.path));
+  return `import deepsearch_nb\ndeepsearch_nb.resume(${path})`;
+}
+
+/**
+ * The notebook to resume a saved run in: the active notebook when it sits in the run's folder, else an open
+ * one there, else a notebook there that holds saved runs, else the active notebook; null when none is known.
+ */
+export function resumeNotebook(
+  run: ISavedRun,
+  active: string | null,
+  open: readonly string[],
+  saved: readonly ISavedRun[]
+): string | null {
+  const folder = runFolder(run);
+  const inFolder = (path: string): boolean => path.endsWith('.ipynb') && folderOf(path) === folder;
+  if (active && inFolder(active)) {
+    return active;
+  }
+  const candidate =
+    open.find(inFolder) ?? saved.find(r => r.kind === 'notebook' && inFolder(r.notebook))?.notebook ?? null;
+  return candidate ?? active;
 }

@@ -16,7 +16,8 @@ import { ServerConnection, type Kernel, type KernelMessage } from '@jupyterlab/s
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { Panel, Widget } from '@lumino/widgets';
 
-import { RunsModel, type ILiveRun, type ISavedRun, type RunRow } from './runsModel';
+import { resumeNotebook, RunsModel, type ILiveRun, type ISavedRun, type RunRow } from './runsModel';
+import { resumeInNotebook } from './runsResume';
 import { RunsSidebar, SIDEBAR_ID } from './runsSidebar';
 import { MIME_TYPE } from './widget';
 
@@ -47,6 +48,7 @@ interface IAppLike {
     add(widget: Widget, area: string, options?: { rank?: number }): void;
     activateById(id: string): void;
     widgets(area: string): IterableIterator<Widget>;
+    currentWidget?: Widget | null;
   };
   commands: { execute(id: string, args?: Record<string, unknown>): Promise<unknown> };
 }
@@ -66,6 +68,10 @@ export class RunsController {
 
   /** Find notebooks (and their kernels) among the main area's widgets; follow closed ones. */
   scan(): void {
+    const current = this.app.shell.currentWidget as IMainWidgetLike | null | undefined;
+    if (current?.sessionContext?.path) {
+      this.activeNotebook = current.sessionContext.path;
+    }
     const seen = new Set<string>();
     for (const widget of this.app.shell.widgets('main') as IterableIterator<Widget & IMainWidgetLike>) {
       const context = widget.sessionContext;
@@ -255,7 +261,28 @@ export class RunsController {
     }
   }
 
+  /** Resume a paused saved run: a new cell below the active one of its notebook runs `deepsearch_nb.resume`. */
+  async resume(row: RunRow): Promise<void> {
+    if (row.source !== 'saved') {
+      return;
+    }
+    const notebooks: string[] = [];
+    for (const widget of this.app.shell.widgets('main') as IterableIterator<Widget & IMainWidgetLike>) {
+      const path = widget.sessionContext?.path;
+      if (path && !widget.isDisposed) {
+        notebooks.push(path);
+      }
+    }
+    const active = this.activeNotebook && notebooks.includes(this.activeNotebook) ? this.activeNotebook : null;
+    const saved = this.model.rows().flatMap(r => (r.source === 'saved' ? [r.run] : []));
+    const notebook = resumeNotebook(row.run, active ?? notebooks[0] ?? null, notebooks, saved);
+    this.onNotice(await resumeInNotebook(this.app, row.run, notebook));
+  }
+
   rendermime: IRenderMimeRegistry | null = null;
+  /** The notebook last shown in the main area (the one a new cell goes to). */
+  activeNotebook: string | null = null;
+  onNotice: (message: string) => void = () => undefined;
   onError: (message: string) => void = () => undefined;
   lastError = '';
   readonly model = new RunsModel();
@@ -297,11 +324,14 @@ const plugin = {
       cancel: row => controller.send(row, { action: 'cancel' }),
       answer: (row, text) => controller.send(row, { action: 'answer', answer: text }),
       openSaved: row => void controller.openSaved(row),
+      resume: row => void controller.resume(row),
       refresh: () => void controller.refreshSaved()
     });
     controller.onError = message => {
       sidebar.node.dataset.error = message;
+      sidebar.notice(message);
     };
+    controller.onNotice = message => sidebar.notice(message);
     app.shell.add(sidebar, 'left', { rank: 700 });
     if (statusBar) {
       statusBar.registerStatusItem('deepsearch-nb-labextension:runs-status', {

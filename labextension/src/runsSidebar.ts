@@ -17,6 +17,8 @@ export interface IRunActions {
   cancel(row: RunRow): void;
   answer(row: RunRow, text: string): void;
   openSaved(row: RunRow): void;
+  /** Pick a paused saved run up: a cell running `deepsearch_nb.resume(path)` in its notebook. */
+  resume(row: RunRow): void;
   refresh(): void;
 }
 
@@ -81,7 +83,8 @@ export class RunsSidebar extends Widget {
       this._filter,
       button('Refresh', 'deepsearch-runs-refresh', () => actions.refresh(), 'List the saved runs again')
     );
-    this.node.append(head, this._list);
+    this._notice = h('p', { className: 'deepsearch-runs-notice', attrs: { role: 'status' } });
+    this.node.append(head, this._notice, this._list);
     this._unsubscribe = model.onChange(() => this.render());
     this._ticker = window.setInterval(() => this._tick(), 1000);
     this.render();
@@ -134,6 +137,9 @@ export class RunsSidebar extends Widget {
       }
     } else {
       facts.push(row.run.kind === 'transcript' ? 'transcript' : 'saved report');
+      if (row.run.pending) {
+        facts.push(`paused at: ${row.run.pending.prompt || row.run.pending.stage}`);
+      }
     }
     const elapsed = h('span', { className: 'deepsearch-runs-elapsed' });
     const item = h(
@@ -179,6 +185,16 @@ export class RunsSidebar extends Widget {
       if (row.run.kind !== 'transcript') {
         actions.appendChild(button('Open report', 'deepsearch-runs-open', () => this._actions.openSaved(row)));
       }
+      if (row.run.resumable) {
+        const resume = button(
+          'Resume',
+          'deepsearch-runs-resume',
+          () => this._actions.resume(row),
+          'Run deepsearch_nb.resume() on it in a new cell of its notebook, so it waits at the same pause'
+        );
+        resume.setAttribute('aria-label', `Resume: ${row.run.question}`);
+        actions.appendChild(resume);
+      }
       return actions;
     }
     if (row.run.cell_id) {
@@ -215,6 +231,11 @@ export class RunsSidebar extends Widget {
     return actions;
   }
 
+  /** A line under the head (what an action did, or why it could not). */
+  notice(text: string): void {
+    this._notice.textContent = text;
+  }
+
   private _tick(): void {
     for (const el of this._list.querySelectorAll<HTMLElement>('.deepsearch-runs-elapsed[data-ticking="1"]')) {
       const base = Number(el.dataset.base);
@@ -227,6 +248,7 @@ export class RunsSidebar extends Widget {
   private _actions: IRunActions;
   private _filter: HTMLSelectElement;
   private _list: HTMLDivElement;
+  private _notice: HTMLParagraphElement;
   private _drafts = new Map<string, string>();
   private _unsubscribe: () => void;
   private _ticker: number;

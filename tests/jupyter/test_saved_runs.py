@@ -149,3 +149,33 @@ def test_the_development_install_enables_the_server_extension() -> None:
     )
     line = next(line for line in (listing.stdout + listing.stderr).splitlines() if "deepsearch_nb" in line)
     assert "enabled" in line
+
+
+def _transcript(folder: Path, name: str, *lines: dict[str, Any]) -> None:
+    header = {"type": "header", "format": "deepsearch-nb-transcript", "version": 1, "question": f"Q {name}"}
+    header |= {"conversation_id": name, "started_at": "2026-12-01T10:00:00.000Z"}
+    text = "\n".join(json.dumps(line) for line in (header, *lines))
+    (folder / f"{name}.jsonl").write_text(text + "\n", encoding="utf-8")
+
+
+def test_a_paused_saved_run_says_it_can_be_resumed_and_what_it_asked(tmp_path: Path) -> None:
+    """A transcript stopped at an unanswered question, or cut off by a dead kernel, is resumable (with
+    the question it waits on); an ended one is not; a report saved while waiting is, with its question."""
+    transcripts = tmp_path / "work" / ".deepsearch" / "transcripts"
+    transcripts.mkdir(parents=True)
+    chunk = {"type": "chunk", "round": 1, "t": 0.1, "chunk": {"content": "planning"}}
+    question = {"type": "question", "stop": 1, "t": 0.2, "stage": "outline_review", "prompt": "Review the outline"}
+    answer = {"type": "answer", "stop": 1, "t": 0.3, "stage": "outline_review", "feedback": "accept", "message": ""}
+    _transcript(transcripts, "paused", chunk, question)
+    _transcript(transcripts, "interrupted", chunk, question, answer, chunk)
+    _transcript(transcripts, "ended", chunk, {"type": "end", "t": 1.0, "state": "COMPLETED", "elapsed_s": 1.0})
+    waiting = _report("What does pumped hydro store?", None) | {"status": "WAITING_USER_INPUT"}
+    waiting["pending"] = {"stage": "clarification", "prompt": "Which region?", "questions": "1. Which region?"}
+    (tmp_path / "work" / "paused.json").write_text(json.dumps(waiting), encoding="utf-8")
+    runs = {r.conversation_id or r.path: r.to_json() for r in list_saved_runs(tmp_path)}
+    assert runs["paused"]["resumable"] and runs["paused"]["status"] == "UNFINISHED"
+    assert runs["paused"]["pending"] == {"stage": "outline_review", "prompt": "Review the outline"}
+    assert runs["interrupted"]["resumable"] and runs["interrupted"]["pending"] is None
+    assert not runs["ended"]["resumable"] and runs["ended"]["pending"] is None
+    report = next(r for r in runs.values() if r["path"] == "work/paused.json")
+    assert report["resumable"] and report["pending"] == {"stage": "clarification", "prompt": "Which region?"}

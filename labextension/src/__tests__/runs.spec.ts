@@ -38,6 +38,7 @@ const actions = () => ({
   cancel: vi.fn(),
   answer: vi.fn(),
   openSaved: vi.fn(),
+  resume: vi.fn(),
   refresh: vi.fn()
 });
 
