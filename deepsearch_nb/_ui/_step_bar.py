@@ -69,14 +69,20 @@ class StepBar:
         self.toggle.observe(self._toggled, names="value")
         self.info = widgets.HTML(value="")
         self.info.add_class("deepsearch-step-info")
-        self.title = widgets.Text(value="", description="Title", layout=widgets.Layout(width="100%"))
-        self.description = widgets.Textarea(value="", description="Plan", layout=widgets.Layout(width="100%"))
-        self.focus = widgets.Text(value="", description="Focus", layout=widgets.Layout(width="100%"))
+
+        # continuous_update off: one value message when the field is left (or Ctrl+Enter commits it), so it
+        # cannot be held back by ipywidgets' throttle behind the click that sends the edit.
+        def wide() -> dict[str, Any]:
+            return {"layout": widgets.Layout(width="100%"), "continuous_update": False}  # a layout each
+
+        self.title = widgets.Text(value="", description="Title", **wide())
+        self.description = widgets.Textarea(value="", description="Plan", **wide())
+        self.focus = widgets.Text(value="", description="Focus", **wide())
         self.instructions = widgets.Textarea(
             value="",
             description="Instructions",
             placeholder="How to write this section again (its words lead the choice of sentences)",
-            layout=widgets.Layout(width="100%"),
+            **wide(),
         )
         self.checks: list[widgets.Checkbox] = []
         self.check_box = widgets.VBox([])

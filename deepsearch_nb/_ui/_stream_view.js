@@ -160,6 +160,8 @@ class PanelKeys {
     });
     // Capture: ipywidgets' text areas stop their key events from reaching the notebook.
     panel.addEventListener("keydown", (e) => this.onKey(e), true);
+    this.windowKeys = (e) => this.onWindowKey(e);
+    window.addEventListener("keydown", this.windowKeys, true);
     this.observer = new MutationObserver(() => this.check());
     this.observer.observe(panel, {
       subtree: true,
@@ -174,12 +176,21 @@ class PanelKeys {
     return this.panel.querySelector(".deepsearch-hitl");
   }
 
-  onKey(e) {
-    const target = e.target;
-    if (target && target.closest && target.closest(".deepsearch-step")) {
-      this.onStepKey(e, target);
+  // Step keys are taken on the window, before JupyterLab's own shortcuts (listening on the document):
+  // Ctrl+Enter on a focused button of an output would otherwise also run the cell again.
+  onWindowKey(e) {
+    if (!this.panel.isConnected) {
+      window.removeEventListener("keydown", this.windowKeys, true);
       return;
     }
+    const target = e.target;
+    if (target && target.closest && this.panel.contains(target) && target.closest(".deepsearch-step")) {
+      this.onStepKey(e, target);
+    }
+  }
+
+  onKey(e) {
+    const target = e.target;
     if (!target || target.tagName !== "TEXTAREA" || !target.closest(".deepsearch-hitl")) return;
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
       e.preventDefault();
@@ -192,20 +203,24 @@ class PanelKeys {
     }
   }
 
-  // A step pause: Ctrl+Enter applies the edit typed in a field (or Continue), Escape leaves the field.
+  // A step pause: Ctrl+Enter in a field applies the edit (Save plan, Drop unticked sources, Rewrite),
+  // elsewhere it continues; Escape leaves the field for Continue (the edit is not sent).
   onStepKey(e, target) {
     const step = target.closest(".deepsearch-step");
     const usable = (selector) => {
       const b = step.querySelector(selector);
       return b && rendered(b) && !b.disabled ? b : null;
     };
-    const typing = /^(INPUT|TEXTAREA)$/.test(target.tagName) && target.type !== "checkbox";
+    const field = /^(INPUT|TEXTAREA)$/.test(target.tagName); // a text field or a source's checkbox
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
       e.preventDefault();
       e.stopPropagation();
-      const button = (typing && usable(".deepsearch-step-edit")) || usable(".deepsearch-step-continue");
+      const button = (field && usable(".deepsearch-step-edit")) || usable(".deepsearch-step-continue");
+      // The fields sync on "change" only: commit the typed value first, so it reaches the kernel before
+      // the click (ipywidgets sends a click at once but may hold value updates back behind earlier ones).
+      if (field && target.type !== "checkbox") target.dispatchEvent(new Event("change", { bubbles: true }));
       if (button) button.click();
-    } else if (e.key === "Escape" && typing) {
+    } else if (e.key === "Escape" && field) {
       e.preventDefault();
       e.stopPropagation();
       const next = usable(".deepsearch-step-continue");
@@ -249,11 +264,16 @@ class PanelKeys {
   check() {
     this.label();
     this.collapsible();
+    // A step pause: Continue takes the focus when the pause appears, or when the focus fell back to the
+    // panel (the button pressed for the last pause was disabled while the run went on).
     const step = this.panel.querySelector(".deepsearch-step");
+    // JupyterLab's shortcuts skip keys from inside it (Ctrl+Enter on a focused button would run the cell).
+    if (step && !step.hasAttribute("data-lm-suppress-shortcuts")) step.setAttribute("data-lm-suppress-shortcuts", "");
     const stepShown = rendered(step);
-    if (stepShown && !this.stepShown && this.mayTakeFocus()) {
-      const next = step.querySelector(".deepsearch-step-continue");
-      if (next) next.focus();
+    const next = stepShown ? step.querySelector(".deepsearch-step-continue") : null;
+    const adrift = document.activeElement === this.panel;
+    if (next && !next.disabled && rendered(next) && (!this.stepShown || adrift) && this.mayTakeFocus()) {
+      next.focus();
     }
     this.stepShown = stepShown;
     const box = this.box();

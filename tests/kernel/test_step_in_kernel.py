@@ -14,12 +14,28 @@ import pytest
 
 from ._kernel import KernelSession
 from .conftest import SETUP
-from .test_panel_in_kernel import assert_clean, start, wait_report
+from .test_panel_in_kernel import start, wait_report
 
 pytestmark = pytest.mark.kernel
 
 CONFIG = '{"outliner_max_section_num": 2, "outline_interaction_enabled": False}'
 ANSWER = "Focus on costs and fire safety."
+
+
+def assert_clean(kernel: KernelSession, mark: int) -> None:
+    """Every comm the run opened is closed and the manager holds nothing; the kernel's runs channel (one
+    comm for the kernel's life, opened with its first run) is not the run's."""
+    opened = {
+        m["content"]["comm_id"]
+        for m in kernel.log[mark:]
+        if m["msg_type"] == "comm_open" and m["content"].get("target_name") != "deepsearch_nb.runs"
+    }
+    kernel.wait_for(
+        lambda _m: opened <= {m["content"]["comm_id"] for m in kernel.log[mark:] if m["msg_type"] == "comm_close"},
+        10,
+    )
+    state = kernel.eval_json("[h.done(), h.panel.closed, stats().is_idle, str(stats())]")
+    assert state[:3] == [True, True, True], state[3]
 
 
 def wait_stop(kernel: KernelSession, answered: int, timeout: float = 30) -> str:
