@@ -16,7 +16,10 @@ interface INotebookLike {
   id: string;
   context?: { ready: Promise<void> };
   sessionContext?: { ready: Promise<void> };
-  content?: { activeCell?: { model: { type?: string; sharedModel: { setSource(source: string): void } } } | null };
+  content?: {
+    widgets?: ReadonlyArray<unknown>;
+    activeCell?: { model: { type?: string; sharedModel: { setSource(source: string): void } } } | null;
+  };
 }
 
 /** The little of the application resuming uses. */
@@ -51,7 +54,12 @@ export async function resumeInNotebook(app: IResumeApp, run: ISavedRun, notebook
     await panel.context?.ready;
     await panel.sessionContext?.ready;
     app.shell.activateById(panel.id);
+    const before = panel.content.widgets?.length;
     await app.commands.execute('notebook:insert-cell-below');
+    if (before !== undefined && panel.content.widgets?.length !== before + 1) {
+      // the command went to another notebook: never overwrite a cell of this one
+      throw new Error('no new cell was inserted in it');
+    }
     const cell = panel.content.activeCell;
     if (!cell || (cell.model.type && cell.model.type !== 'code')) {
       throw new Error('the new cell is not a code cell');

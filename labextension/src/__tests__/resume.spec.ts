@@ -76,7 +76,7 @@ describe('resuming a saved run', () => {
       id: 'nb',
       context: { ready: Promise.resolve() },
       sessionContext: { ready: Promise.resolve() },
-      content: { activeCell: null as unknown }
+      content: { activeCell: null as unknown, widgets: [{}] as unknown[] }
     };
     const app = {
       shell: { activateById: vi.fn() },
@@ -85,6 +85,7 @@ describe('resuming a saved run', () => {
           calls.push(args?.path ? `${id} ${args.path}` : id);
           if (id === 'notebook:insert-cell-below') {
             panel.content.activeCell = cell;
+            panel.content.widgets = [{}, cell];
           }
           return Promise.resolve(id === 'docmanager:open' ? panel : undefined);
         })
@@ -97,6 +98,26 @@ describe('resuming a saved run', () => {
       'import deepsearch_nb\ndeepsearch_nb.resume(".deepsearch/transcripts/c-1.jsonl")'
     );
     expect(message).toContain('Resuming in work/storage.ipynb');
+  });
+
+  it('never overwrites a cell when the new one went to another notebook', async () => {
+    Object.defineProperty(navigator, 'clipboard', {
+      value: { writeText: vi.fn(() => Promise.resolve()) },
+      configurable: true
+    });
+    const setSource = vi.fn();
+    const other = { model: { type: 'code', sharedModel: { setSource } } };
+    const panel = { id: 'nb', content: { activeCell: other, widgets: [other] } };
+    const execute = vi.fn((id: string) => Promise.resolve(id === 'docmanager:open' ? panel : undefined));
+    const message = await resumeInNotebook(
+      { shell: { activateById: vi.fn() }, commands: { execute } },
+      paused,
+      'work/s.ipynb'
+    );
+    expect(setSource).not.toHaveBeenCalled();
+    expect(execute).not.toHaveBeenCalledWith('notebook:run-cell');
+    expect(message).toContain('could not be resumed in work/s.ipynb');
+    expect(message).toContain('Copied to the clipboard');
   });
 
   it('copies the line and says so when there is no notebook to resume in', async () => {
