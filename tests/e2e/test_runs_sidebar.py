@@ -126,6 +126,19 @@ def test_runs_sidebar_and_status_bar(lab: LabPage) -> None:
     expect(status).to_have_text("DeepSearch: no live runs", timeout=30_000)
 
     lab.step("restart A's kernel: the saved runs stay and open")
+    # The sidebar's row follows the run's events; the cell's report replaces its panel a moment later
+    # (a display update): save only once both cells hold their report, or the file has one.
+    lab.page.wait_for_function(
+        """(p) => { for (const w of window.jupyterapp.shell.widgets('main')) {
+            if (w.context && w.context.path === p) {
+                return w.content.widgets.slice(0, 2).every((cell) => cell.model.outputs.toJSON().some(
+                    (out) => out.data && (out.data['application/vnd.deepsearch.report+json'] || {}).status
+                        === 'COMPLETED')); } }
+            return false; }""",
+        arg=a,
+        timeout=60_000,
+    )
+    assert [_cell_report_status(lab, a, i) for i in (0, 1)] == ["COMPLETED", "COMPLETED"]
     lab.page.evaluate(
         """async (p) => { for (const w of window.jupyterapp.shell.widgets('main')) {
             if (w.context && w.context.path === p) {
