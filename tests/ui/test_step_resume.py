@@ -32,19 +32,18 @@ async def stop_after(handle: Any, answered: int) -> str:
     raise AssertionError(f"no stop after {answered} answers")
 
 
+def stepped(manager: RunManager, answers: list[str], **options: Any) -> Any:
+    """The stepped demo run with these answers (a headless run gives up 0.2 s after the last one)."""
+    options.setdefault("answer_timeout", 0.2)
+    return research(
+        DEMO_QUESTION, agent_config=CONFIG, step=True, answers=answers, manager=manager, display=False, **options
+    )
+
+
 async def test_a_headless_stop_names_the_line_that_resumes_it(tmp_path: Path) -> None:
     manager = RunManager()
     path = tmp_path / "paused.jsonl"
-    handle = research(
-        DEMO_QUESTION,
-        agent_config=CONFIG,
-        step=True,
-        answers=STOPS[:4],
-        answer_timeout=0.2,
-        manager=manager,
-        display=False,
-        transcript=path,
-    )
+    handle = stepped(manager, STOPS[:4], transcript=path)
     with pytest.raises(HitlTimeout) as caught:
         await handle
     line = f"deepsearch_nb.resume({str(path)!r})"
@@ -59,9 +58,7 @@ async def test_a_headless_stop_names_the_line_that_resumes_it(tmp_path: Path) ->
         again.run.submit(answer)
     resumed = await again
 
-    unbroken = await research(
-        DEMO_QUESTION, agent_config=CONFIG, step=True, answers=STOPS, manager=manager, display=False, transcript=False
-    )
+    unbroken = await stepped(manager, STOPS, transcript=False)
     assert resumed.doc["status"] == "COMPLETED"
     assert resumed.doc["report_markdown"] == unbroken.doc["report_markdown"]
     assert compare(unbroken, resumed).identical
@@ -69,16 +66,7 @@ async def test_a_headless_stop_names_the_line_that_resumes_it(tmp_path: Path) ->
 
 async def test_resume_from_a_saved_report_of_a_paused_run(tmp_path: Path) -> None:
     manager = RunManager()
-    handle = research(
-        DEMO_QUESTION,
-        agent_config=CONFIG,
-        step=True,
-        answers=STOPS[:2],
-        answer_timeout=0.2,
-        manager=manager,
-        display=False,
-        transcript=False,
-    )
+    handle = stepped(manager, STOPS[:2], transcript=False)
     with pytest.raises(HitlTimeout):
         await handle
     assert handle.report is not None
@@ -92,10 +80,7 @@ async def test_resume_from_a_saved_report_of_a_paused_run(tmp_path: Path) -> Non
 
 async def test_a_fork_at_the_outline_gives_two_live_runs_and_a_comparison() -> None:
     manager = RunManager()
-    first = research(
-        DEMO_QUESTION, agent_config=CONFIG, step=True, answers=[CLARIFY], manager=manager, display=False,
-        answer_timeout=None, transcript=False,
-    )  # fmt: skip
+    first = stepped(manager, [CLARIFY], answer_timeout=None, transcript=False)
     assert await stop_after(first, 1) == "outline"
     edit = {"action": "edit_plan", "title": "Thermal runaway", "description": "Thermal runaway and fire codes."}
     second = first.fork()

@@ -59,3 +59,15 @@ export async function render(data: unknown, widget = new ReportWidget(rendererOp
 export function text(root: Element, selector: string): string {
   return root.querySelector(selector)?.textContent?.trim() ?? '';
 }
+
+/** The sidebar's actions, each a mock (what a test clicks is what it checks was called). */
+export function sidebarActions(): Record<'goToCell' | 'cancel' | 'answer' | 'openSaved' | 'resume' | 'refresh', Mock> {
+  return {
+    goToCell: vi.fn(),
+    cancel: vi.fn(),
+    answer: vi.fn(),
+    openSaved: vi.fn(),
+    resume: vi.fn(),
+    refresh: vi.fn()
+  };
+}

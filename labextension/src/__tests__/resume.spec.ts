@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { relativePath, resumeCode, resumeNotebook, RunsModel, type ISavedRun, type RunRow } from '../runsModel';
 import { resumeInNotebook } from '../runsResume';
 import { RunsSidebar } from '../runsSidebar';
+import { sidebarActions } from './helpers';
 
 const paused: ISavedRun = {
   path: 'work/.deepsearch/transcripts/c-1.jsonl',
@@ -46,14 +47,7 @@ describe('resuming a saved run', () => {
 
   it('offers a Resume button, with an accessible name, only on a resumable saved run', () => {
     const model = new RunsModel();
-    const act = {
-      goToCell: vi.fn(),
-      cancel: vi.fn(),
-      answer: vi.fn(),
-      openSaved: vi.fn(),
-      resume: vi.fn(),
-      refresh: vi.fn()
-    };
+    const act = sidebarActions();
     const sidebar = new RunsSidebar(model, act);
     document.body.appendChild(sidebar.node);
     model.setSaved([paused, ended]);

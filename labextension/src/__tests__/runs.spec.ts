@@ -1,7 +1,8 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { RunsModel, type ILiveRun, type ISavedRun, type RunRow } from '../runsModel';
 import { RunsSidebar } from '../runsSidebar';
+import { sidebarActions } from './helpers';
 
 function live(key: string, state: string, extra: Partial<ILiveRun> = {}): ILiveRun {
   return {
@@ -33,15 +34,6 @@ const saved: ISavedRun = {
   cell: 2
 };
 
-const actions = () => ({
-  goToCell: vi.fn(),
-  cancel: vi.fn(),
-  answer: vi.fn(),
-  openSaved: vi.fn(),
-  resume: vi.fn(),
-  refresh: vi.fn()
-});
-
 describe('the runs model', () => {
   it('groups live and saved runs by notebook and counts the live ones for the status bar', () => {
     const model = new RunsModel();
@@ -59,7 +51,7 @@ describe('the runs model', () => {
 describe('the runs sidebar', () => {
   it('answers, cancels and opens from its rows, and keeps a draft across updates', () => {
     const model = new RunsModel();
-    const act = actions();
+    const act = sidebarActions();
     const sidebar = new RunsSidebar(model, act);
     document.body.appendChild(sidebar.node);
     const pending = { stage: 'clarification', prompt: 'Enter your feedback', questions: '1. Which region?' };
