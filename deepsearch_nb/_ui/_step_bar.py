@@ -125,7 +125,6 @@ class StepBar:
         if request.stage is not HitlStage.STEP or request.step is None:
             return False
         point = self.point = request.step
-        self.info.value = _point_html(point)
         self.error.value = ""
         plan = point.kind is StepKind.PLAN and "edit_plan" in point.edits
         for field, value in ((self.title, point.title), (self.description, point.description)):
@@ -156,6 +155,9 @@ class StepBar:
         for button in self.buttons.values():
             button.disabled = False
         self.pause_box.layout.display = ""
+        # The pause's label last: the browser focuses Continue when the bar shows or the label changes, so
+        # by the time the new label is seen, Continue is enabled, shown and focused.
+        self.info.value = _point_html(point)
         return True
 
     def hide(self) -> None:

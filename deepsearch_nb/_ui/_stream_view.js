@@ -151,10 +151,14 @@ class PanelKeys {
     this.model = model;
     this.boxShown = false;
     this.stepShown = false;
+    this.stepPause = "";
     this.lastFocused = null;
     if (!panel.hasAttribute("tabindex")) panel.setAttribute("tabindex", "-1");
     panel.setAttribute("role", "region");
     panel.setAttribute("aria-label", "Research run");
+    // JupyterLab's shortcuts skip keys from inside the panel: a key that lands on the panel itself (the
+    // focus falls back to it while the step bar re-renders between two pauses) must not run the cell.
+    panel.setAttribute("data-lm-suppress-shortcuts", "");
     panel.addEventListener("focusin", (e) => {
       this.lastFocused = e.target;
     });
@@ -272,8 +276,12 @@ class PanelKeys {
     const stepShown = rendered(step);
     const next = stepShown ? step.querySelector(".deepsearch-step-continue") : null;
     const adrift = document.activeElement === this.panel;
-    if (next && !next.disabled && rendered(next) && (!this.stepShown || adrift) && this.mayTakeFocus()) {
-      next.focus();
+    // A new pause (its label changed) takes the focus too, even when the bar stayed shown in between.
+    const pause = stepShown ? (step.querySelector(".deepsearch-step-info") || step).textContent : "";
+    const fresh = stepShown && pause !== this.stepPause;
+    if (next && !next.disabled && rendered(next) && (!this.stepShown || adrift || fresh) && this.mayTakeFocus()) {
+      if (fresh || document.activeElement !== next) next.focus();
+      this.stepPause = pause;
     }
     this.stepShown = stepShown;
     const box = this.box();
