@@ -85,6 +85,13 @@ def test_step_through_with_the_keyboard_only(lab: LabPage) -> None:
     lab.step("plan edit")
     shown = wait_for_pause(lab, cell, last=shown, want="section 1 of 2: plan")
     title = cell.locator(".deepsearch-step input[type=text]").first
+    # Where the focus falls back between two pauses: the panel itself. A Ctrl+Enter there must not reach
+    # JupyterLab (command mode would run the cell again, replacing this panel; the end checks the [1]).
+    lab.page.evaluate("(el) => el.focus()", panel.element_handle())
+    expect(panel).to_be_focused()
+    keys.press("Control+Enter")
+    lab.page.evaluate("(el) => el.focus()", step_continue.element_handle())
+    expect(step_continue).to_be_focused()
     for _ in range(6):  # back through the plan's fields to its title
         if lab.page.evaluate("(el) => el === document.activeElement", title.element_handle()):
             break
