@@ -157,31 +157,36 @@ class HttpSends:
 
 @contextmanager
 def record_http_sends(probe: Callable[[], str] | None = None) -> Iterator[HttpSends]:
-    """Record every request httpx hands to its transport, i.e. after every hook a client runs before it.
+    """Record every request as it reaches httpcore's connection pool, i.e. below every httpx hook and
+    transport wrapper: the moment it goes to the connection.
 
     A server's receive time is later than the moment a request was sent, by the transit and by however long
     the server's thread waits to run: comparing it with a cancel is a race. This is the client's own moment.
     ``probe`` is called at each send, in the sender's thread and context, and what it returns is kept with
     the send: e.g. the state of the cancel event the sender sees, so a failure says why a check let it pass.
     """
-    import httpx
+    import httpcore
 
     sends = HttpSends(probe)
-    original_async = httpx.AsyncHTTPTransport.handle_async_request
-    original_sync = httpx.HTTPTransport.handle_request
+    original_async = httpcore.AsyncConnectionPool.handle_async_request
+    original_sync = httpcore.ConnectionPool.handle_request
 
-    async def handle_async(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
-        sends.add(request.method, str(request.url))
+    def described(request: httpcore.Request) -> tuple[str, str]:
+        method = request.method.decode() if isinstance(request.method, bytes) else str(request.method)
+        return method, bytes(request.url).decode("ascii", "replace")
+
+    async def handle_async(self: httpcore.AsyncConnectionPool, request: httpcore.Request) -> httpcore.Response:
+        sends.add(*described(request))
         return await original_async(self, request)
 
-    def handle_sync(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
-        sends.add(request.method, str(request.url))
+    def handle_sync(self: httpcore.ConnectionPool, request: httpcore.Request) -> httpcore.Response:
+        sends.add(*described(request))
         return original_sync(self, request)
 
-    httpx.AsyncHTTPTransport.handle_async_request = handle_async  # type: ignore[method-assign]
-    httpx.HTTPTransport.handle_request = handle_sync  # type: ignore[method-assign]
+    httpcore.AsyncConnectionPool.handle_async_request = handle_async  # type: ignore[method-assign]
+    httpcore.ConnectionPool.handle_request = handle_sync  # type: ignore[method-assign]
     try:
         yield sends
     finally:
-        httpx.AsyncHTTPTransport.handle_async_request = original_async  # type: ignore[method-assign]
-        httpx.HTTPTransport.handle_request = original_sync  # type: ignore[method-assign]
+        httpcore.AsyncConnectionPool.handle_async_request = original_async  # type: ignore[method-assign]
+        httpcore.ConnectionPool.handle_request = original_sync  # type: ignore[method-assign]

@@ -13,8 +13,8 @@ Why each part:
 * **Model clients** are cached process-wide by the SDK and bound to the event loop that created them; a
   second ``asyncio.run`` then fails every LLM call with "Event loop is closed", silently (the intent step
   falls back to "no clarification"). :meth:`Sdk.bind_loop` drops the cached clients when the loop changes.
-* **A cancel between the SDK's check and its request**: every cached client gets an httpx request hook
-  that checks the SDK's cancel event again right before a request is sent (:class:`_CancelAwareClients`).
+* **A cancel between the SDK's check and its request**: httpx's transport checks the run's cancel event
+  again right before any request of the run leaves (:func:`_guard_transport`).
 * **Usage, live**: with ``stats_info_llm`` on, the SDK adds each LLM call's tokens to a per-conversation
   sum that only the final result shows; :func:`_report_usage_live` also hands each call to
   :func:`report_usage` as it is added (in the SDK task's context, which holds the run's usage sink), so
@@ -131,7 +131,7 @@ class Sdk:
         with _LOCK:
             if not self._teams.is_alive() and self._teams.ident is None:
                 self._teams.start()  # after the SDK's import, so the two imports never interleave
-            _guard_requests(self._model_clients, self.cancel_context)
+            _guard_transport(self.cancel_context)
             _report_usage_live(self._llm_utils)
 
     # --- event loops (finding 2) -------------------------------------------------------------------
@@ -199,40 +199,33 @@ class Sdk:
                 await release_session(conversation_id)
 
 
-class _CancelAwareClients(dict[Any, Any]):
-    """The SDK's model-client cache, adding to every client it is given a last cancel check.
+def _guard_transport(sdk_cancel_context: Any) -> None:
+    """A last cancel check right before any HTTP request of a cancelled run leaves (once per process).
 
-    The SDK checks its cancel event when an LLM call starts, then builds and sends the request; a cancel
-    that lands in between (a click, another section running in parallel) still sends it. An httpx
-    request hook runs right before the request goes out, in the SDK task's context, so it sees the same
-    event and refuses to send (``CancelledError``, as the SDK's own check raises).
+    The SDK checks its cancel event when an LLM call starts, then builds and sends the request; a cancel in
+    between (a click, another section running in parallel) would still send it. Not every SDK client is
+    one the adapter can reach (a writer may build its own), so the check sits in httpx's transport, which
+    every async client sends through: a request made in a context whose cancel event (the SDK's, or the
+    runtime's) is set is refused with ``CancelledError``, as the SDK's own check raises. Anywhere else
+    (no run, or a run not cancelled) the request passes untouched.
     """
+    import httpx
 
-    cancel_context: Any = None
+    from .._base import cancel_context
 
-    def __setitem__(self, key: Any, client: Any) -> None:
-        hooks = getattr(getattr(client, "_client", None), "event_hooks", None)
-        if isinstance(hooks, dict) and isinstance(hooks.get("request"), list):
-            hooks["request"].append(self._refuse_when_cancelled)
-        super().__setitem__(key, client)
-
-    async def _refuse_when_cancelled(self, request: Any) -> None:
-        event = self.cancel_context.get(None) if self.cancel_context is not None else None
-        if event is not None and event.is_set():
-            raise asyncio.CancelledError("cancelled")
-
-
-def _guard_requests(clients: Any, cancel_context: Any) -> None:
-    """Install :class:`_CancelAwareClients` as the SDK's client cache (once per process)."""
-    owner = getattr(clients, "OpenAIModelClient", None)
-    cache = getattr(owner, "_client_cache", None)
-    if owner is None or not isinstance(cache, dict) or isinstance(cache, _CancelAwareClients):
+    original = httpx.AsyncHTTPTransport.handle_async_request
+    if getattr(original, "_deepsearch_nb", False):
         return
-    guarded = _CancelAwareClients()
-    guarded.cancel_context = cancel_context
-    for key, client in cache.items():
-        guarded[key] = client
-    owner._client_cache = guarded
+
+    async def handle_async_request(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
+        for variable in (sdk_cancel_context, cancel_context):
+            event = variable.get(None)
+            if event is not None and event.is_set():
+                raise asyncio.CancelledError("cancelled")
+        return await original(self, request)
+
+    handle_async_request._deepsearch_nb = True  # type: ignore[attr-defined]
+    httpx.AsyncHTTPTransport.handle_async_request = handle_async_request  # type: ignore[method-assign]
 
 
 def _report_usage_live(llm_utils: Any) -> None:
