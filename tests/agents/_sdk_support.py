@@ -95,7 +95,8 @@ def make_agent(llm: StubLLM, **kwargs: Any) -> OpenJiuwenAgent:
 def no_request_after(sends: HttpSends, moment: float) -> None:
     """No LLM request left the process after the cancel: the acceptance check of issue 10.
 
-    Measured where a request leaves the client (below every hook, see ``record_http_sends``). A failure
+    Measured where a request goes to a connection (httpcore's pool, below httpx's transport and the adapter's
+    last cancel check there; see ``record_http_sends``). A failure
     names each late request with its thread, its task and the cancel event that task saw, which is what
     tells a missing check (no event in its context, another event) from a check that ran too early.
     """

@@ -2,7 +2,8 @@
 
 After each cancel: the run is CANCELLED (not abandoned), every SDK store of the conversation is empty
 (:meth:`OpenJiuwenAgent.sdk_sessions`), no asyncio task is left, and no LLM request started after the
-cancel (the stub's request log, ``time.monotonic()``, against the moment ``cancel()`` was called).
+cancel (``record_http_sends``: the moment each request reached httpcore's pool, on ``time.monotonic()``,
+against the moment ``cancel()`` was called).
 """
 
 from __future__ import annotations
