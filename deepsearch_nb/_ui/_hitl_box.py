@@ -9,8 +9,11 @@ the keyboard path (focus lands in the text area, Ctrl+Enter sends, Escape leaves
 
 The widgets are built once and reconfigured per question (buttons hidden or shown), so their comm ids stay
 stable for the whole run: a test, or a front-end script, can find them once. Clicks may arrive on a kernel
-subshell thread; the box reads the text where the click arrives (the value update came before it on the
-same thread) and hands ``(action, text)`` to the panel, which moves to the event loop.
+subshell thread. In the browser the stream view's script takes every click on an answer button and sends
+the action with the text area's text in one message (a click that left the text to the kernel could overtake
+the last keystrokes' value update); a click that reaches the kernel as a plain button click (another front
+end, a test) reads the text where it arrives. Either way ``(action, text)`` goes to the panel, which moves to
+the event loop.
 """
 
 from __future__ import annotations
@@ -149,6 +152,13 @@ class HitlBox:
         self.error.value = (
             f'<p class="deepsearch-panel-error" role="alert"><strong>Not sent:</strong> {html.escape(message)}</p>'
         )
+
+    def refused(self, text: str, message: str) -> None:
+        """An answer was not taken: the box is usable again, says why and holds the text that was sent
+        (the browser empties the box when it sends, so nothing typed is lost to a refusal)."""
+        self.set_busy(False)
+        self.input.value = text
+        self.show_error(message)
 
     @property
     def visible(self) -> bool:

@@ -383,12 +383,10 @@ class ResearchPanel:
             self.hitl.set_busy(True)
             self.run.submit(answer)
         except DeepSearchError as exc:  # bad outline JSON, empty revision, run no longer waiting...
-            self.hitl.set_busy(False)
-            self.hitl.show_error(str(exc))
+            self.hitl.refused(text, str(exc))
         except Exception as exc:
             log_failure(_log, f"sending an answer to {self.run.key} failed", exc, self.run.secrets)
-            self.hitl.set_busy(False)
-            self.hitl.show_error(f"Unexpected error: {type(exc).__name__}: {exc}")
+            self.hitl.refused(text, f"Unexpected error: {type(exc).__name__}: {exc}")
         else:
             self.hitl.set_busy(False)
 

@@ -133,6 +133,12 @@ function renderLine(node, line) {
   node.replaceChildren(...parts);
 }
 
+// The answer a button of the question box stands for (its class, as the Python side sets it), or null.
+const HITL_ACTIONS = ["send", "accept", "revise", "replace"];
+function hitlAction(button) {
+  return HITL_ACTIONS.find((a) => button.classList.contains(`deepsearch-hitl-${a}`)) || null;
+}
+
 // Shown = no ancestor (up to the document) is display:none; ipywidgets hides with an inline style.
 function rendered(node) {
   for (let n = node; n && n.nodeType === 1; n = n.parentElement) {
@@ -164,6 +170,8 @@ class PanelKeys {
     });
     // Capture: ipywidgets' text areas stop their key events from reaching the notebook.
     panel.addEventListener("keydown", (e) => this.onKey(e), true);
+    // Capture too: a click on an answer button is taken before ipywidgets' own handler sees it.
+    panel.addEventListener("click", (e) => this.onClick(e), true);
     this.windowKeys = (e) => this.onWindowKey(e);
     window.addEventListener("keydown", this.windowKeys, true);
     this.observer = new MutationObserver(() => this.check());
@@ -233,9 +241,24 @@ class PanelKeys {
     }
   }
 
+  // A click (mouse, or Space/Enter on the focused button) on Send, Accept, Revise or Replace: the action
+  // goes with the text area's text, as Ctrl+Enter's does. ipywidgets sends a click at once but may hold a
+  // text area's value update back behind an earlier one still unanswered, so a click that left the text
+  // to the kernel could arrive before the last keystrokes (seen in the browser: an answer without its
+  // last words).
+  onClick(e) {
+    const button = e.target && e.target.closest ? e.target.closest("button") : null;
+    const box = button ? button.closest(".deepsearch-hitl") : null;
+    const action = box ? hitlAction(button) : null;
+    if (!action || !this.model || !this.panel.contains(box)) return;
+    e.preventDefault();
+    e.stopPropagation();
+    if (button.disabled) return;
+    const input = box.querySelector("textarea");
+    this.hand(input, action, input ? input.value : "");
+  }
+
   // Ctrl+Enter: with text, Send (or Revise at the outline); without, Accept (or Send where there is none).
-  // The action and the text travel together on this view's channel: a click read the text area's value
-  // in the kernel, and the last keystrokes' value update could arrive after it (on another comm).
   send(input) {
     const box = input.closest(".deepsearch-hitl");
     const usable = (selector) =>
@@ -245,12 +268,17 @@ class PanelKeys {
       ? usable(".deepsearch-hitl-send") || usable(".deepsearch-hitl-revise")
       : usable(".deepsearch-hitl-accept") || usable(".deepsearch-hitl-send");
     if (!button) return;
-    const action = ["send", "revise", "accept"].find((a) => button.classList.contains(`deepsearch-hitl-${a}`));
     if (!this.model) {
       button.click();
       return;
     }
+    this.hand(input, hitlAction(button), text);
+  }
+
+  // The action and the text travel together on this view's channel, in one message.
+  hand(input, action, text) {
     this.model.send({ event: "hitl", action, text });
+    if (!input) return;
     // Sent: empty the box now (and tell its model), so a late value update cannot bring the old answer
     // back into the next question's box.
     input.value = "";

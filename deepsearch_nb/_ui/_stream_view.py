@@ -27,9 +27,10 @@ FLUSH_INTERVAL_S = 0.08
 """Minimum time between two stream messages: about 12 messages/s at most, lag under 0.1 s."""
 
 _HERE = Path(__file__).parent
-KeyAction = Literal["send", "accept", "revise"]
-"""What Ctrl+Enter in the question box may send (never a JSON replacement: that stays a click)."""
-_KEY_ACTIONS: dict[str, KeyAction] = {"send": "send", "accept": "accept", "revise": "revise"}
+KeyAction = Literal["send", "accept", "revise", "replace"]
+"""What the browser may send from the question box with its text: Ctrl+Enter sends, accepts or revises; a
+click on any of the box's answer buttons sends that button's action."""
+_KEY_ACTIONS: dict[str, KeyAction] = {"send": "send", "accept": "accept", "revise": "revise", "replace": "replace"}
 _Send = Callable[[dict[str, Any]], None]
 
 
@@ -126,7 +127,8 @@ class StreamView(anywidget.AnyWidget):
 
     def on_hitl(self, callback: Callable[[KeyAction, str], None]) -> None:
         """Call ``callback(action, text)`` (on the thread the message arrived on) for an answer sent from
-        the keyboard (Ctrl+Enter): the text comes with the action, so no keystroke can be lost."""
+        the browser (Ctrl+Enter, or a click on an answer button): the text comes with the action, so no
+        keystroke can be lost."""
         self._hitl_callbacks.append(callback)
 
     def on_view(self, callback: Callable[[], None]) -> None:

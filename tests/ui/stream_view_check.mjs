@@ -107,6 +107,7 @@ panel.innerHTML = `
     <div class="widget-textarea deepsearch-hitl-input" title="Your answer to the agent"><label>Answer</label><textarea></textarea></div>
     <button class="deepsearch-hitl-send deepsearch-hitl-submit" title="Send the text above to the agent">Send answer</button>
     <button class="deepsearch-hitl-accept" style="display: none" title="Accept the outline">Accept</button>
+    <button class="deepsearch-hitl-replace" title="Use the outline JSON">Replace outline with this JSON</button>
   </div>`;
 document.body.append(panel);
 const outside = document.createElement("button");
@@ -134,6 +135,21 @@ box.querySelector(".deepsearch-hitl-send").style.display = "none";
 box.querySelector(".deepsearch-hitl-accept").style.display = "";
 key("Enter", { ctrlKey: true });
 await settle();
+// A mouse click on Send or Replace: the action goes with the text, in one message, and ipywidgets' own
+// click handler (a listener on the button) never fires; a disabled button sends nothing.
+const sendButton = box.querySelector(".deepsearch-hitl-send");
+sendButton.style.display = "";
+area.value = "Europe and North America";
+sendButton.click();
+await settle();
+const clearedAfterClick = area.value === "";
+area.value = '{"sections": []}';
+box.querySelector(".deepsearch-hitl-replace").click();
+area.value = "typed while busy";
+sendButton.disabled = true;
+sendButton.click();
+sendButton.disabled = false;
+await settle();
 key("Escape");
 const afterEscape = document.activeElement === panel;
 area.focus();
@@ -146,6 +162,7 @@ out.keys = {
   clicks,
   answers: m5.sent.filter((m) => m.event === "hitl"),
   afterEscape,
+  clearedAfterClick,
   afterSend,
   labels: [...panel.querySelectorAll("button, textarea")].map((c) => c.getAttribute("aria-label")),
   region: [panel.getAttribute("role"), panel.getAttribute("aria-label")],

@@ -191,6 +191,32 @@ async def test_bad_outline_json_keeps_the_box_open_with_a_usable_message(
     panel.close()
 
 
+async def test_a_refused_answer_from_the_browser_is_put_back_in_the_box(
+    recorder: CommRecorder, manager: RunManager
+) -> None:
+    """Issue 12: the browser empties the box when it sends a click's action with its text (so a late value
+    update cannot bring an old answer back). An answer the run refuses must not be lost: the box holds it
+    again, beside the reason, so the person can fix it."""
+    agent = ScriptedAgent(outline_round(OUTLINE), report_round(["Text."]))
+    run = manager.start(agent, "q")
+    panel = ResearchPanel(run, interval=0.01)
+    await run.until_settled()
+    broken = '{"title": "Mine", "sections": ['
+    recorder.type_text(panel.hitl.input, "")  # what the browser's box says after sending
+    message = {"event": "hitl", "action": "replace", "text": broken}
+    recorder.deliver(panel.stream.model_id, {"method": "custom", "content": message})
+    await eventually(lambda: bool(panel.hitl.error.value))
+    assert "outline is not valid" in panel.hitl.error.value
+    assert panel.hitl.input.value == broken
+    assert not panel.hitl.input.disabled and not panel.hitl.buttons["replace"].disabled
+    assert run.state is RunState.WAITING_USER_INPUT
+    fixed = json.dumps({"title": "Mine", "sections": [{"title": "Costs"}]})
+    recorder.deliver(panel.stream.model_id, {"method": "custom", "content": {**message, "text": fixed}})
+    await run.wait()
+    assert agent.calls[-1].interrupt_feedback == "revise_outline"
+    panel.close()
+
+
 async def test_a_click_on_another_thread_is_handed_to_the_loop(recorder: CommRecorder, manager: RunManager) -> None:
     """JupyterLab may deliver comm messages on a kernel subshell thread."""
     agent = ScriptedAgent(clarification(), report_round(["Done."], accepted=False))

@@ -81,7 +81,7 @@ def test_the_keyboard_path_through_the_question_box(seen: dict[str, Any]) -> Non
     keys = seen["keys"]
     assert keys["focusedOnQuestion"]
     # The action and its text go to the kernel in one message (a click would race the value's sync).
-    assert keys["answers"] == [
+    assert keys["answers"][:2] == [
         {"event": "hitl", "action": "send", "text": "Europe"},
         {"event": "hitl", "action": "accept", "text": ""},
     ]
@@ -92,5 +92,20 @@ def test_the_keyboard_path_through_the_question_box(seen: dict[str, Any]) -> Non
         "Answer: Your answer to the agent",
         "Send answer: Send the text above to the agent",
         "Accept the outline",
+        "Replace outline with this JSON: Use the outline JSON",
     ]
+
+
+def test_a_click_on_an_answer_button_carries_the_text(seen: dict[str, Any]) -> None:
+    """Issue 12 (found in the browser): a mouse click on Send went out before the text area's last value
+    update (ipywidgets holds an update back behind an unanswered one, a click goes at once), so the answer
+    lost its last words. A click now sends the action with the text in one message, like Ctrl+Enter; the
+    button's own handler never fires, and a disabled button sends nothing."""
+    keys = seen["keys"]
+    assert keys["answers"][2:] == [
+        {"event": "hitl", "action": "send", "text": "Europe and North America"},
+        {"event": "hitl", "action": "replace", "text": '{"sections": []}'},
+    ]
+    assert keys["clicks"] == []
+    assert keys["clearedAfterClick"]
     assert keys["region"] == ["region", "Research run"]
