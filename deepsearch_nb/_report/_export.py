@@ -25,7 +25,7 @@ from .._errors import ConfigurationError
 from .._protocol import Source
 from ._render import report_markdown
 from ._render_cite import _Cite
-from ._render_html import _id_prefix, _link_anchors
+from ._render_html import _id_prefix, _link_anchors, _source_details
 from ._render_view import (
     _FEEDBACK,
     _PARSER,
@@ -44,9 +44,9 @@ from ._render_view import (
 __all__ = ["export_docx", "export_html", "export_markdown", "provenance_rows"]
 
 _TAGS = {
-    "a", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4",
-    "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "s", "section", "span", "strong", "sub", "sup", "table",
-    "tbody", "td", "th", "thead", "tr", "ul",
+    "a", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em", "h1", "h2", "h3",
+    "h4", "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "s", "section", "span", "strong", "sub", "summary",
+    "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
 }  # fmt: skip
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _ATTRIBUTES = {
@@ -173,7 +173,7 @@ def export_html(doc: Mapping[str, Any]) -> str:
                 if _linkable(s.url) and not s.url.startswith("#")
                 else _esc(s.title) + (f" — {_esc(s.url)}" if s.url and s.url != s.title else "")
             )
-            items.append(f'<li id="source-{s.index}">[{s.index}] {link}</li>')
+            items.append(f'<li id="source-{s.index}">[{s.index}] {link}{_source_details(s)}</li>')
         parts.append(f"<h2>Sources</h2><ul>{''.join(items)}</ul>")
     if view.hitl:
         parts.append("<h2>Questions and answers</h2>")

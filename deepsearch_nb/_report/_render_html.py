@@ -32,6 +32,7 @@ from ._render_view import (
     _Link,
     _linkable,
     _map_prose,
+    _opens,
     _status_parts,
     _text,
     _View,
@@ -222,6 +223,17 @@ def _anchor(view: _View) -> _Link:
     return link
 
 
+def _source_details(source: Source) -> str:
+    """A folded ``<details>`` with the source's quoted passages and its document (escaped), or ``""``:
+    the HTML fallback and the standalone page both open a source this way."""
+    passages, document = _opens(source)
+    if not passages and not document:
+        return ""
+    quoted = "".join(f"<blockquote>{_esc_lines(p)}</blockquote>" for p in passages)
+    text = f"<p><strong>The document:</strong></p><pre>{_esc(document)}</pre>" if document else ""
+    return f"<details><summary>Show the passage and the document</summary>{quoted}{text}</details>"
+
+
 def _html_sources(view: _View) -> str:
     items = []
     for s in view.sources:
@@ -232,13 +244,7 @@ def _html_sources(view: _View) -> str:
         else:
             url = f'<span class="deepsearch-source-url">{_esc(s.url)}</span>' if s.url and s.url != s.title else ""
             entry = f"{index}{_esc(s.title)}{url}"
-        extra = s.model_extra or {}
-        passages = [p for p in extra.get("passages") or [] if p.strip()]
-        document = str(extra.get("document") or "")
-        if passages or document:
-            quoted = "".join(f"<blockquote>{_esc_lines(p)}</blockquote>" for p in passages)
-            text = f"<p><strong>The document:</strong></p><pre>{_esc(document)}</pre>" if document else ""
-            entry += f"<details><summary>Show the passage and the document</summary>{quoted}{text}</details>"
+        entry += _source_details(s)
         items.append(f'<li id="{_source_id(view, s.index)}">{entry}</li>')
     return f'<section class="deepsearch-sources"><h2>Sources</h2><ul>{"".join(items)}</ul></section>'
 

@@ -29,6 +29,7 @@ from ._render_view import (
     _linkable,
     _map_prose,
     _md_citation,
+    _opens,
     _plain_citation,
     _status_parts,
     _text,
@@ -192,6 +193,11 @@ def _markdown(view: _View) -> str:
                 shown = source.url and source.url != source.title
                 url = f" — {_escape_inline(' '.join(source.url.split()))}" if shown else ""
                 out.append(f"- \\[{source.index}\\] {title}{url}")
+            # The passages the report quotes, under their source: a reader can check a citation here.
+            # (The document's text rides in the HTML fallback and the JSON, not in this plain fallback.)
+            passages, _document = _opens(source)
+            for passage in passages:
+                out += ["", *(f"  > {_escape_inline(line)}" for line in passage.split("\n") if line.strip())]
         out.append("")
     if view.hitl:
         out += ["## Questions and answers", ""]

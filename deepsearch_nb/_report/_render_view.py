@@ -231,6 +231,14 @@ def _close_fences(text: str) -> str:
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 
 
+def _opens(source: Source) -> tuple[list[str], str]:
+    """What opens a source in place: the passages the report quotes (non-blank) and the document's text.
+    Every fallback shows the same, so a reader without the extension can still check a citation."""
+    extra = source.model_extra or {}
+    passages = [str(p) for p in extra.get("passages") or [] if str(p).strip()]
+    return passages, str(extra.get("document") or "")
+
+
 def _linkable(url: str) -> bool:
     """An http(s) URL or a relative one (``docs/a.md``): safe to put behind a link.
 

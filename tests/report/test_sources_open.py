@@ -37,3 +37,29 @@ async def test_every_source_carries_its_passages_its_text_and_its_file() -> None
         href = str(link.get("href"))
         if link.get_text().startswith("["):  # a citation: to its entry on the same page
             assert page.find(id=href[1:]) is not None, href
+
+
+async def test_the_standalone_page_and_the_markdown_open_every_source_too(tmp_path: Path) -> None:
+    """Issue 12, finding 1 (left last time): ``report.save("r.html")`` listed the sources with nothing to
+    open, and the Markdown fallback showed no passage. The page now folds each source's passages and
+    document under its entry (citations jump there); the Markdown quotes the passages under each source."""
+    report = await deepsearch_nb.research(
+        DEMO_QUESTION, agent=LocalResearchAgent(), answers=list(DEMO_ANSWERS), display=False
+    )
+    sources = report.doc["sources"]
+    path = report.save(tmp_path / "r.html")
+    page = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+    for source in sources:
+        entry = page.find(id=f"source-{source['index']}")
+        assert entry is not None, source["title"]
+        details = entry.find("details")
+        assert details is not None, source["title"]
+        assert source["document"].strip()[:200] in details.get_text()
+        for passage in source.get("passages") or []:
+            assert " ".join(passage.split())[:80] in " ".join(details.get_text().split())
+    markdown = report._repr_mimebundle_()["text/markdown"]
+    listed = markdown[markdown.index("## Sources") :]
+    for source in sources:
+        for passage in source.get("passages") or []:
+            first = next(line for line in passage.split("\n") if line.strip())
+            assert first.strip()[:40] in listed.replace("\\", ""), source["title"]
