@@ -43,6 +43,17 @@ async def test_the_issues_answer_becomes_scope_not_sections() -> None:
     assert any("European Union" in t for t in titles), titles  # the corpus's European document is used
 
 
+async def test_an_answer_in_chinese_steers_an_english_corpus() -> None:
+    """The same answer as the issue's, in Chinese: the regions and the period still filter the evidence of
+    the English demo corpus, and the title and abstract say them."""
+    report = await _report(QUESTION, "欧洲和北美，2015年到2025年，面向电网规划人员")
+    assert "Europe and North America" in report.title
+    abstract = report.markdown.split("# Abstract", 1)[1].split("\n# ", 1)[0]
+    assert "Europe in " in abstract and "North America in " in abstract
+    assert not any("China" in s.title for s in report.sources)
+    assert not [s for s in _sections(report) if re.search(r"[\u4e00-\u9fff]", s)]  # no section named after it
+
+
 async def test_a_comparison_question_gets_comparing_sections() -> None:
     report = await _report(QUESTION, ANSWER)
     sections = _sections(report)
@@ -67,6 +78,12 @@ async def test_a_constraint_the_corpus_cannot_meet_is_said() -> None:
         (ANSWER, ("Europe", "North America"), (2015, 2025), "a utility planner", ""),
         ("recycling in Japan", ("Japan",), None, "", "recycling"),
         ("costs and fire safety, the US since 2018", ("United States",), (2018, 9999), "", "costs and fire safety"),
+        # Answers in the analyst's own language (the region list was English-only).
+        ("欧洲和北美，2015年到2025年，面向电网规划人员", ("Europe", "North America"), (2015, 2025), "电网规划人员", ""),
+        ("日本的电池回收", ("Japan",), None, "", "电池回收"),
+        ("2018年以来的美国市场", ("United States",), (2018, 9999), "", "市场"),
+        ("Europa und Nordamerika, seit 2018", ("Europe", "North America"), (2018, 9999), "", ""),
+        ("de 2015 à 2025 en Europe", ("Europe",), (2015, 2025), "", ""),
     ],
 )
 def test_the_scope_of_an_answer(

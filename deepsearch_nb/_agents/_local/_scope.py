@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["REGIONS", "Scope", "join_names", "parse_scope", "regions_in", "years_in"]
+__all__ = ["OTHER_NAMES", "REGIONS", "Scope", "join_names", "parse_scope", "regions_in", "years_in"]
 
 # name -> the phrases that mark a text as being about it (case-insensitive, whole words); upper-case
 # abbreviations are matched case-sensitively ("US", not "us").
@@ -49,20 +49,56 @@ REGIONS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+# The same regions as an analyst may name them in other languages (the answer comes in the analyst's
+# language, whatever the corpus's): matched in answers and in documents beside the English phrases. The
+# English phrases come first in :data:`REGIONS`, for retrieval in an English corpus.
+OTHER_NAMES: dict[str, tuple[str, ...]] = {
+    "Europe": ("Europa", "européen", "europäisch", "europeo", "欧洲", "歐洲", "欧盟", "ヨーロッパ", "欧州", "유럽"),
+    "North America": (
+        "Amérique du Nord", "Nordamerika", "América del Norte", "Norteamérica", "北美", "北美洲", "北米", "북미",
+    ),
+    "United States": ("États-Unis", "Estados Unidos", "USA", "美国", "美國", "アメリカ", "미국"),
+    "California": ("Kalifornien", "Californie", "加州", "加利福尼亚", "カリフォルニア"),
+    "Texas": ("得州", "得克萨斯", "テキサス"),
+    "Canada": ("Kanada", "加拿大", "カナダ", "캐나다"),
+    "Latin America": (
+        "Amérique latine", "Lateinamerika", "América Latina", "Sudamérica", "拉美", "拉丁美洲", "南美", "中南米",
+    ),
+    "China": ("Chine", "中国", "中國"),
+    "Japan": ("Japon", "Japón", "日本"),
+    "South Korea": ("Corée du Sud", "Südkorea", "Corea del Sur", "韩国", "韓国", "한국"),
+    "India": ("Inde", "Indien", "印度", "インド"),
+    "Asia": ("Asie", "Asien", "亚洲", "亞洲", "アジア", "아시아"),
+    "Australia": ("Australie", "Australien", "澳大利亚", "澳洲", "オーストラリア", "호주"),
+    "Africa": ("Afrique", "Afrika", "África", "非洲", "アフリカ", "아프리카"),
+    "Middle East": ("Moyen-Orient", "Naher Osten", "Oriente Medio", "中东", "中東"),
+}  # fmt: skip
+
+# Chinese, Japanese and Korean text has no spaces between words: such phrases match anywhere.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
 def _pattern(phrases: Iterable[str]) -> re.Pattern[str]:
-    folded = sorted({p for p in phrases if not p.isupper()}, key=len, reverse=True)
-    exact = sorted({p for p in phrases if p.isupper()}, key=len, reverse=True)
+    words = {p for p in phrases if not _CJK.search(p)}
+    folded = sorted({p for p in words if not p.isupper()}, key=len, reverse=True)
+    exact = sorted({p for p in words if p.isupper()}, key=len, reverse=True)
+    cjk = sorted(set(phrases) - words, key=len, reverse=True)
     parts = [rf"(?i:{re.escape(p)})" for p in folded] + [re.escape(p) for p in exact]
-    return re.compile(r"(?<![\w.-])(?:" + "|".join(parts) + r")(?![\w-])")
+    alternatives = [r"(?<![\w.-])(?:" + "|".join(parts) + r")(?![\w-])"] if parts else []
+    alternatives += [re.escape(p) for p in cjk]
+    return re.compile("|".join(alternatives))
 
 
-_REGION_PATTERNS = {name: _pattern(phrases) for name, phrases in REGIONS.items()}
-# What the user may type for a region: its name and its main adjective or abbreviation.
-_ASKED = {name: _pattern((name, *phrases[:2])) for name, phrases in REGIONS.items()}
+_REGION_PATTERNS = {name: _pattern((*phrases, *OTHER_NAMES.get(name, ()))) for name, phrases in REGIONS.items()}
+# What the user may type for a region: its name, its main adjective or abbreviation, its other names.
+_ASKED = {name: _pattern((name, *phrases[:2], *OTHER_NAMES.get(name, ()))) for name, phrases in REGIONS.items()}
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+_Y = r"(?:1[89]|20)\d\d"
 _PERIOD = re.compile(
-    r"(?:\b(?:from|between|in|over)\s+(?:the\s+years?\s+)?)?(?P<a>(?:1[89]|20)\d\d)\s*(?:to|-|–|—|and|until|through|till)\s*"
-    r"(?P<b>(?:1[89]|20)\d\d)|\b(?P<since>since|from|after)\s+(?P<c>(?:1[89]|20)\d\d)|\bin\s+(?P<d>(?:1[89]|20)\d\d)\b",
+    rf"(?:\b(?:from|between|in|over|von|de|du|entre)\s+(?:the\s+years?\s+)?)?(?P<a>{_Y})\s*年?\s*"
+    rf"(?:to|-|–|—|and|until|through|till|bis|à|au|a|al|到|至|~|～)\s*(?P<b>{_Y})年?"
+    rf"|\b(?P<since>since|from|after|seit|depuis|dès|desde)\s+(?P<c>{_Y})|(?P<c2>{_Y})\s*年?\s*(?:以来|之后|以后|起)"
+    rf"|\bin\s+(?P<d>{_Y})\b",
     re.IGNORECASE,
 )
 _ROLE = (
@@ -72,13 +108,16 @@ _ROLE = (
 )
 _AUDIENCE = re.compile(
     rf"\b(?:(?:written|aimed|meant|intended)\s+)?for\s+(?P<who>(?:(?:a|an|the|our|my)\s+)?(?:[\w-]+\s+){{0,3}}(?:{_ROLE}))\b"
-    rf"|\b(?:audience|readers?)\s*(?:is|are|:)\s*(?P<who2>[^,.;]+)",
+    rf"|\b(?:audience|readers?)\s*(?:is|are|:)\s*(?P<who2>[^,.;]+)"
+    r"|(?:面向|供)\s*(?P<who3>[^，,。;；、：:\s]+?)(?:参考|阅读)?(?=[，,。;；、：:\s]|$)",
     re.IGNORECASE,
 )
 # Words left dangling at the edges of a piece once a scope phrase is cut out ("recycling in [Japan]").
 _DANGLING = re.compile(
     r"^(?:(?:and|or|plus|both|the|in|across|for|of|only|but|with|within|at|on|to|from|over|during)\b\s*)+|"
-    r"(?:\s*\b(?:and|or|plus|both|the|in|across|for|of|only|but|with|within|at|on|to|from|over|during))+$",
+    r"(?:\s*\b(?:and|or|plus|both|the|in|across|for|of|only|but|with|within|at|on|to|from|over|during))+$|"
+    r"^(?:(?:und|oder|et|ou|y|e|en|im|in der|dans|de|la)\b\s*)+|(?:\s*\b(?:und|oder|et|ou|y|e|en|im|dans|de|la))+$|"
+    r"^(?:和|与|及|以及|或|在|的)+|(?:和|与|及|以及|或|的|在)+$",
     re.IGNORECASE,
 )
 
@@ -170,15 +209,15 @@ def parse_scope(answer: str) -> Scope:
         if when.group("a"):
             a, b = int(when.group("a")), int(when.group("b"))
             period = (min(a, b), max(a, b))
-        elif when.group("c"):
-            period = (int(when.group("c")), 9999)
+        elif when.group("c") or when.group("c2"):
+            period = (int(when.group("c") or when.group("c2")), 9999)
         else:
             period = (int(when.group("d")), int(when.group("d")))
         spans.append(when.span())
     audience = ""
     who = _AUDIENCE.search(answer)
     if who:
-        audience = " ".join((who.group("who") or who.group("who2") or "").split())
+        audience = " ".join((who.group("who") or who.group("who2") or who.group("who3") or "").split())
         spans.append(who.span())
     rest = _without(answer, spans)
     return Scope(regions, period, audience, rest)
@@ -197,5 +236,5 @@ def _without(text: str, spans: list[tuple[int, int]]) -> str:
         for i in range(start, end):
             keep[i] = False
     out = "".join(c if k else "," for c, k in zip(text, keep, strict=True))
-    pieces = (_DANGLING.sub("", " ".join(p.split()).strip(" .;:!?")) for p in re.split(r"[,;]", out))
-    return ", ".join(p for p in pieces if p.strip(" .;:!?"))
+    pieces = (_DANGLING.sub("", " ".join(p.split()).strip(" .;:!?。")) for p in re.split(r"[,;，；、：]", out))
+    return ", ".join(p for p in pieces if p.strip(" .;:!?。"))
