@@ -14,7 +14,10 @@ task alive forever by misbehaving at its end:
   iterated in this one task throughout (an agent's cancel scopes and task groups stay in their task).
 
 A flood of chunks from an agent that never suspends would starve the event loop (widget clicks, timers):
-the producer yields to the loop every few milliseconds of continuous work.
+the producer yields to the loop once a slice of continuous work (about a millisecond) has passed. Why so
+short: a timer that falls due is woken two loop turns later (its callback sets the sleeper's future, whose
+task then runs on the next turn), so a sleeper waits for up to three slices; a slice of S ms of CPU
+becomes several times S of wall time on a loaded machine.
 """
 
 from __future__ import annotations
@@ -40,8 +43,9 @@ from ._stepping import StreamSteps, reports_step_points
 __all__ = ["Ending", "Limits", "Outcome", "produce"]
 
 _log = logging.getLogger("deepsearch_nb.runtime")
-_BREATHE_EVERY = 64  # chunks between two looks at the clock
-_BREATHE_AFTER_S = 0.004  # continuous work after which the loop gets a turn
+_BREATHE_EVERY = 16  # chunks between two looks at the clock (a chunk costs ~5-15 µs, a look ~0.1 µs)
+_BREATHE_AFTER_S = 0.001  # continuous work after which the loop gets a turn
+_clock = time.perf_counter  # the slice's clock (a test makes each chunk cost a known time)
 _OVERRUN_S = 0.5  # past both graces: the agent swallowed their cancel
 
 
@@ -170,8 +174,7 @@ def _hard_deadline(
 
 async def _read(record: RunRecord, stream: AsyncIterator[Any]) -> HitlRequest | bool | None:
     """Chunks up to the one that ends the round; None when the stream ended without one."""
-    count = 0
-    breath = time.perf_counter()
+    breath = _Breath()
     progress = record.progress
     cancel = record.cancel_event
     async for raw in stream:
@@ -182,12 +185,8 @@ async def _read(record: RunRecord, stream: AsyncIterator[Any]) -> HitlRequest | 
             return request
         if progress.all_end:
             return True
-        count += 1
-        if count % _BREATHE_EVERY == 0:
-            now = time.perf_counter()
-            if now - breath > _BREATHE_AFTER_S:
-                await asyncio.sleep(0)
-                breath = time.perf_counter()
+        if breath.due():
+            await breath.take()
     return None
 
 
@@ -199,6 +198,7 @@ async def _read_stepping(record: RunRecord, stream: AsyncIterator[Any], hook: St
     rules = StreamSteps(record.progress)
     progress = record.progress
     cancel = record.cancel_event
+    breath = _Breath()  # after "Run to end" the rest of the stream goes unheld: still in slices
     async for raw in stream:
         if cancel.is_set():
             return None
@@ -218,7 +218,36 @@ async def _read_stepping(record: RunRecord, stream: AsyncIterator[Any], hook: St
             point = rules.after(parsed)
             if point is not None:
                 await hook(point)
+                breath.taken()
+                continue
+        if breath.due():
+            await breath.take()
     return None
+
+
+class _Breath:
+    """When a stream read without suspending has worked for a slice: then the loop gets a turn.
+
+    ``due()`` is called once per chunk and looks at the clock every ``_BREATHE_EVERY`` chunks only.
+    """
+
+    __slots__ = ("_count", "_since")
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._since = _clock()
+
+    def due(self) -> bool:
+        self._count += 1
+        return self._count % _BREATHE_EVERY == 0 and _clock() - self._since > _BREATHE_AFTER_S
+
+    def taken(self) -> None:
+        """The loop had a turn anyway (the round was held at a step pause): a new slice starts."""
+        self._since = _clock()
+
+    async def take(self) -> None:
+        await asyncio.sleep(0)
+        self._since = _clock()
 
 
 async def _finish(record: RunRecord, stream: AsyncIterator[Any], grace_s: float) -> None:
