@@ -35,7 +35,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -342,6 +342,20 @@ def save_notebook(server: LabServer, name: str, nb: dict[str, Any]) -> None:
     path = server.root_dir / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def save_output_notebook(server: LabServer, name: str, bundle: Mapping[str, Any]) -> None:
+    """A notebook whose one cell holds ``bundle`` as a saved output (to open without a kernel)."""
+    cell = {
+        "cell_type": "code",
+        "execution_count": 1,
+        "id": "cell-0",
+        "metadata": {},
+        "outputs": [{"output_type": "display_data", "data": dict(bundle), "metadata": {}}],
+        "source": "report",
+    }
+    nb = {"cells": [cell], "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}}}
+    save_notebook(server, name, {**nb, "nbformat": 4, "nbformat_minor": 5})
 
 
 def read_notebook(server: LabServer, name: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from deepsearch_nb import Report
 
 from ._panel import REPORT_MIME, final_report
-from .conftest import LabPage, save_notebook
+from .conftest import LabPage, save_output_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -24,16 +24,7 @@ def _notebook_with(lab: LabPage, name: str, fixture: str) -> dict[str, Any]:
     """A notebook whose one cell holds the fixture report as a saved output (no kernel needed)."""
     doc = json.loads((REPORTS / f"{fixture}.json").read_text(encoding="utf-8"))
     bundle = Report.from_document(doc)._repr_mimebundle_()
-    cell = {
-        "cell_type": "code",
-        "execution_count": 1,
-        "id": "cell-0",
-        "metadata": {},
-        "outputs": [{"output_type": "display_data", "data": bundle, "metadata": {}}],
-        "source": "report",
-    }
-    nb = {"cells": [cell], "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}}}
-    save_notebook(lab.server, name, {**nb, "nbformat": 4, "nbformat_minor": 5})
+    save_output_notebook(lab.server, name, bundle)
     lab.open_notebook(name, kernel=False)
     assert bundle[REPORT_MIME]["citation_check"]
     return dict(bundle[REPORT_MIME])

@@ -18,7 +18,7 @@ import deepsearch_nb
 from deepsearch_nb import DEMO_ANSWERS, DEMO_QUESTION, LocalResearchAgent
 
 from ._panel import REPORT_MIME, final_report
-from .conftest import LabPage, save_notebook
+from .conftest import LabPage, save_output_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -42,18 +42,8 @@ def test_a_source_under_the_server_root_links_to_its_file(lab: LabPage) -> None:
     corpus = root / "team" / "corpus"
     shutil.copytree(DEMO_CORPUS, corpus, dirs_exist_ok=True)
     bundle = _report_on(corpus)
-    cell = {
-        "cell_type": "code",
-        "execution_count": 1,
-        "id": "cell-0",
-        "metadata": {},
-        "outputs": [{"output_type": "display_data", "data": bundle, "metadata": {}}],
-        "source": "report",
-    }
-    nb = {"cells": [cell], "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}}}
     # The notebook sits in another folder than the corpus: a link resolved against it would 404.
-    (root / "analysis").mkdir(exist_ok=True)
-    save_notebook(lab.server, "analysis/e2e_files.ipynb", {**nb, "nbformat": 4, "nbformat_minor": 5})
+    save_output_notebook(lab.server, "analysis/e2e_files.ipynb", bundle)
     lab.open_notebook("analysis/e2e_files.ipynb", kernel=False)
     report = final_report(lab, 0)
     expect(report).to_be_visible()
