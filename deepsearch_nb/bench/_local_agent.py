@@ -131,11 +131,11 @@ def _at_scale(docs: int) -> dict[str, float | int]:
         raise RuntimeError(f"indexed {first['docs']} then {second['docs']} of {docs} documents")
     return {
         "local_agent_docs_100k": docs,
-        "local_agent_index_s_100k": round(first["s"], 2),
-        "local_agent_index_cpu_s_100k": round(first["cpu_s"], 2),
+        "local_agent_index_s_100k": round(first["s"], 3),
+        "local_agent_index_cpu_s_100k": round(first["cpu_s"], 3),
         "local_agent_index_peak_mb_100k": round(first["peak_mb"]),
-        "local_agent_reindex_s_100k": round(second["s"], 2),
-        "local_agent_reindex_cpu_s_100k": round(second["cpu_s"], 2),
+        "local_agent_reindex_s_100k": round(second["s"], 3),
+        "local_agent_reindex_cpu_s_100k": round(second["cpu_s"], 3),
         "local_agent_reindex_peak_mb_100k": round(second["peak_mb"]),
         "local_agent_cache_mb_100k": round(on_disk / 2**20, 1),
         "local_agent_load_avg_1m": round(os.getloadavg()[0], 2),

@@ -31,9 +31,14 @@ def _file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def corpus_fingerprint(corpus: Corpus) -> dict[str, Any]:
-    """``{"sha256": set hash, "documents": {relative path: file sha256}}`` of the documents ``corpus`` read."""
-    documents = {doc.path: _file_hash(corpus.root / doc.path) for doc in corpus.documents}
+def corpus_fingerprint(corpus: Corpus, digests: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``{"sha256": set hash, "documents": {relative path: file sha256}}`` of the documents ``corpus`` read.
+
+    ``digests`` (relative path -> sha256 of the bytes the corpus was read from, see ``read_corpus``) saves
+    opening every file again; a document it lacks is hashed from its file.
+    """
+    known = digests or {}
+    documents = {doc.path: known.get(doc.path) or _file_hash(corpus.root / doc.path) for doc in corpus.documents}
     listing = "".join(f"{path}\0{digest}\n" for path, digest in sorted(documents.items()))
     return {"sha256": hashlib.sha256(listing.encode("utf-8")).hexdigest(), "documents": documents}
 
