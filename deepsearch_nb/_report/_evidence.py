@@ -212,4 +212,4 @@ def _path_by_url(base: Path, url: str) -> str:
 
 @functools.lru_cache(maxsize=4)
 def _documents(base: str) -> tuple[Document, ...]:
-    return load_corpus(base).documents
+    return tuple(load_corpus(base).documents)  # (a tuple already: load_corpus reads the files)

@@ -16,6 +16,7 @@ import importlib.util
 import logging
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -83,7 +84,7 @@ class Corpus:
     """The documents of one folder, numbered in path order."""
 
     root: Path
-    documents: tuple[Document, ...]
+    documents: Sequence[Document]  # a tuple, or the lazily read documents of a saved index (``_stored``)
     skipped: tuple[tuple[str, str], ...] = ()  # (path, why) of files that were not readable text
 
     def __len__(self) -> int:

@@ -6,6 +6,8 @@ loaded by bm25s itself, as ``.npy`` arrays and JSON) and the content fingerprint
 entry after a build, and loaded instead of a build when the corpus is unchanged. The documents (strings in
 tuples only) are stored with :mod:`marshal`, which reads them three times faster than JSON and, unlike
 pickle, cannot make a loaded file run code; the key includes the Python version its format belongs to.
+A loaded entry is mostly mapped, not read: each document is unmarshalled when first used (``_stored``)
+and bm25s maps its score arrays, so the second agent's start is listing the folder and little else.
 
 *Unchanged* is decided without reading the files: the entry's key hashes every candidate file's relative
 path, size and modification time (nanoseconds), the code that turns files into an index (its source
@@ -31,23 +33,22 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ._corpus import Corpus, Document, corpus_files, demo_corpus_path, read_corpus
+from ._corpus import Corpus, corpus_files, demo_corpus_path, read_corpus
 from ._fingerprint import corpus_fingerprint
 from ._index import CorpusIndex
+from ._stored import StoredDocuments, write_documents
 
 __all__ = ["cache_dir", "load_indexed"]
 
 _log = logging.getLogger("deepsearch_nb.local_agent")
 
 _ENV = "DEEPSEARCH_NB_CACHE_DIR"
-_FORMAT = 1
+_FORMAT = 2
 _MAX_ENTRIES = 8
-_BATCH = 5_000  # documents per marshal record
-_CODE = ("_corpus.py", "_html.py", "_text.py", "_index.py", "_index_cache.py", "_fingerprint.py")  # shape an entry
+_CODE = ("_corpus.py", "_html.py", "_text.py", "_index.py", "_index_cache.py", "_fingerprint.py", "_stored.py")
 
 
 def cache_dir() -> Path | None:
@@ -110,13 +111,13 @@ def _root(path: object) -> Path | None:
 # --- the key: the files as the file system describes them, without reading them ----------------------
 
 
-def _files(root: Path) -> Iterator[tuple[str, os.stat_result]]:
-    """``(relative POSIX path, stat)`` of the files ``load_corpus`` would consider (its ``corpus_files``)."""
+def _listing(root: Path) -> list[str]:
+    """A line ``relative path, size, mtime`` per file ``load_corpus`` would consider (its ``corpus_files``,
+    so in path order); one comprehension, the walk's time being most of a second agent's start."""
     if root.is_file():
-        yield root.name, root.stat()
-        return
-    for rel, entry in corpus_files(root):
-        yield rel, entry.stat()
+        stat = root.stat()
+        return [f"{root.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n"]
+    return [f"{rel}\0{s.st_size}\0{s.st_mtime_ns}\n" for rel, entry in corpus_files(root) for s in (entry.stat(),)]
 
 
 def _key(root: Path) -> str:
@@ -126,8 +127,7 @@ def _key(root: Path) -> str:
     for name in _CODE:
         digest.update((here / name).read_bytes())
     digest.update(str(root.resolve()).encode("utf-8", "surrogateescape") + b"\0")
-    lines = [f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n" for rel, stat in _files(root)]  # sorted by path
-    digest.update("".join(lines).encode("utf-8", "surrogateescape"))  # one call: 100,000 were slower
+    digest.update("".join(_listing(root)).encode("utf-8", "surrogateescape"))  # one call: 100,000 were slower
     return digest.hexdigest()[:32]
 
 
@@ -137,7 +137,8 @@ def _bm25s_version() -> str:
     return version("bm25s")
 
 
-# --- an entry: documents.marshal, index.json (idf, fingerprint, skipped), bm25/ (bm25s's own files) -----
+# --- an entry: documents.marshal + documents.offsets (see _stored), index.json (idf, fingerprint,
+# skipped), bm25/ (bm25s's own files) ------------------------------------------------------------------
 
 
 def _save(where: Path, key: str, corpus: Corpus, index: CorpusIndex, fingerprint: dict[str, Any]) -> None:
@@ -146,12 +147,8 @@ def _save(where: Path, key: str, corpus: Corpus, index: CorpusIndex, fingerprint
     try:
         vocab, idf, bm25 = index.state()
         bm25.save(str(staging / "bm25"), show_progress=False)
-        with (staging / "documents.marshal").open("wb") as handle:  # in batches: one would copy the corpus
-            documents = corpus.documents
-            for start in range(0, len(documents), _BATCH):
-                batch = documents[start : start + _BATCH]
-                record = marshal.dumps(tuple((d.path, d.title, d.url, d.paragraphs, d.sentences) for d in batch))
-                handle.write(len(record).to_bytes(8, "little") + record)
+        with (staging / "documents.marshal").open("wb") as records, (staging / "documents.offsets").open("wb") as at:
+            write_documents(corpus.documents, records, at)
         meta = {"idf": idf, "vocab_size": len(vocab), "fingerprint": fingerprint, "skipped": corpus.skipped}
         _write_json(staging / "index.json", meta)
         try:
@@ -173,22 +170,10 @@ def _load(entry: Path, root: Path) -> tuple[Corpus, CorpusIndex, dict[str, Any]]
     import bm25s
 
     meta = json.loads((entry / "index.json").read_text(encoding="utf-8"))
-    stored: list[tuple[Any, ...]] = []
-    data = memoryview((entry / "documents.marshal").read_bytes())
-    at = 0
-    while at < len(data):  # records: 8-byte length, then one marshalled batch of documents
-        size = int.from_bytes(data[at : at + 8], "little")
-        batch = marshal.loads(data[at + 8 : at + 8 + size])
-        if not isinstance(batch, tuple) or at + 8 + size > len(data):
-            raise ValueError("documents.marshal is damaged")
-        stored.extend(batch)
-        at += 8 + size
-    del data
-    documents = tuple(Document(number, *fields) for number, fields in enumerate(stored))
-    del stored
+    documents = StoredDocuments(entry / "documents.marshal", entry / "documents.offsets")  # read when used
     base = root.parent if root.is_file() else root
     corpus = Corpus(base, documents, tuple((str(p), str(why)) for p, why in meta["skipped"]))
-    bm25: Any = bm25s.BM25.load(str(entry / "bm25"))
+    bm25: Any = bm25s.BM25.load(str(entry / "bm25"), mmap=True)  # the score columns a query needs are read
     vocab: dict[str, int] = bm25.vocab_dict
     idf = [float(x) for x in meta["idf"]]
     if len(vocab) != meta["vocab_size"] or len(idf) != len(vocab) or int(bm25.scores["num_docs"]) != len(documents):
