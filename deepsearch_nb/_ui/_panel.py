@@ -269,6 +269,7 @@ class ResearchPanel:
             for key, gid in list(self._groups.items()):
                 if key.split(":")[1] in _QUESTION_AGENTS:
                     self.stream.drop_group(gid)
+            self.stream.flush()  # the drop goes out before the box shows them, not up to 80 ms after
         if self.hitl.box not in self.root.children:
             self.root.children = (*self.root.children, self.hitl.box)
         self.hitl.show(request)

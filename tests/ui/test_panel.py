@@ -354,6 +354,28 @@ async def test_outline_and_plan_json_are_summarised_not_dumped(recorder: CommRec
     panel.close()
 
 
+async def test_the_questions_leave_the_stream_before_the_box_shows_them(
+    recorder: CommRecorder, manager: RunManager
+) -> None:
+    """Issue 12, finding 3 (seen in the browser, once in a CI run): the box became visible while the
+    stream still showed the questions, because the stream's drop waited for its next coalesced message
+    (up to 80 ms) and the box's display went at once. The drop now goes out first."""
+    agent = ScriptedAgent(clarification("1. Which region?\n2. Which period?"), report_round(["Costs fell."]))
+    run = manager.start(agent, "What is grid storage?")
+    panel = ResearchPanel(run)  # the default 80 ms interval
+    await run.until_settled()
+    stream = panel.stream.model_id
+    box = panel.hitl.box.layout.model_id
+    drop = next(i for i, m in enumerate(recorder.messages) if m.comm_id == stream and (m.custom or {}).get("d"))
+    shown = next(
+        i for i, m in enumerate(recorder.messages) if m.comm_id == box and m.state.get("display") not in (None, "none")
+    )
+    assert drop < shown
+    recorder.click(panel.hitl.buttons["send"])
+    await run.wait()
+    panel.close()
+
+
 async def test_each_thing_is_said_once(recorder: CommRecorder, manager: RunManager) -> None:
     """Issue 12, finding 3: the questions only in the box, the outline only in its box, one Cancel."""
     question = "What is grid storage for a planner?"
