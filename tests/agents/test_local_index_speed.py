@@ -146,3 +146,34 @@ def test_control_characters_are_counted_on_the_bytes_as_the_regex_counts_them() 
     from deepsearch_nb._agents._local._corpus import _CONTROL, _CONTROL_BYTES
 
     assert [b for b in range(256) if b in _CONTROL_BYTES] == [b for b in range(128) if _CONTROL.match(chr(b))]
+
+
+def _lookbehind_split(paragraph: str) -> list[str]:
+    """``split_sentences`` as it was written first: ``re.split`` on a lookbehind pattern."""
+    import re
+
+    from deepsearch_nb._agents._local._text import _protect
+
+    end = re.compile(r"(?<=[.!?])[\"'”’)\]]?\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+    parts = end.split(_protect(normalize_space(paragraph)))
+    return [p.replace("\x00", ".").strip() for p in parts if p.strip()]
+
+
+def test_sentences_are_cut_where_the_lookbehind_pattern_cut_them() -> None:
+    texts = [p for d in load_corpus(None).documents for p in d.paragraphs]
+    texts += ["a.. B", 'Hi. "Yo" ok.) Then. 3 x!? (A) b.’ C', "e.g. Foo. x", "end.", "A. B. C.", ".  A", "a.\u00a0B"]
+    texts += ["Dr.\tWho? 'Yes.' ‘No.’ “Q”", "x.\x00 Y", "No. 5 is. Mrs. Smith! 1. 2. 3.", ASCII, UNICODE, ""]
+    for text in texts:
+        assert split_sentences(text) == _lookbehind_split(text), text
+
+
+def test_64_bit_pair_keys_give_the_same_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large corpora sort 64-bit (term, document) keys; small ones 32-bit: the same matrix either way."""
+    from deepsearch_nb._agents._local import _index
+
+    corpus = load_corpus(_tree(tmp_path))
+    narrow = CorpusIndex(corpus).state()[2].scores
+    monkeypatch.setattr(_index, "_key_type", lambda n_vocab, n_docs: np.int64)
+    wide = CorpusIndex(corpus).state()[2].scores
+    for key in ("data", "indices", "indptr"):
+        assert wide[key].dtype == narrow[key].dtype and np.array_equal(wide[key], narrow[key]), key

@@ -79,8 +79,8 @@ def _term_ids(documents: Sequence[Document]) -> tuple[array[int], list[int], dic
         before = len(ids)
         body = " ".join(doc.paragraphs)  # (doc.text joins them with blank lines: the same words)
         if doc.title.isascii() and body.isascii():
-            title = doc.title.encode("ascii").translate(_ASCII_WORDS).split()
-            ids.extend(map(by_bytes, title * _TITLE_WEIGHT))
+            title = array("i", map(by_bytes, doc.title.encode("ascii").translate(_ASCII_WORDS).split()))
+            ids.extend(title * _TITLE_WEIGHT)
             ids.extend(map(by_bytes, body.encode("ascii").translate(_ASCII_WORDS).split()))
         else:
             ids.extend(map(by_str, word_tokens(doc.title) * _TITLE_WEIGHT))
@@ -181,6 +181,12 @@ class CorpusIndex:
         return gained / (1.0 + 0.02 * len(sentence_terms))
 
 
+def _key_type(n_vocab: int, n_docs: int) -> type[np.signedinteger[Any]]:
+    """The type of one sortable key per (term, document) pair: 32-bit when every key fits (it halves the
+    sort's work), else 64-bit."""
+    return np.int32 if n_vocab * max(n_docs, 1) < 2**31 else np.int64
+
+
 def _lucene_bm25(ids: array[int], counts: list[int], vocab: dict[str, int]) -> tuple[Any, np.ndarray[Any, Any]]:
     """A ``bm25s.BM25()`` indexed on the term ids of :func:`_term_ids` (and each term's document count),
     its score matrix computed by numpy in one pass instead of by ``BM25.index``'s loop over documents.
@@ -198,7 +204,8 @@ def _lucene_bm25(ids: array[int], counts: list[int], vocab: dict[str, int]) -> t
     flat = np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, dtype=np.int32)
     doc_of = np.repeat(np.arange(n_docs, dtype=np.int32), np.asarray(counts, dtype=np.int64))
     kept = flat >= 0  # stopwords out
-    keys = flat[kept].astype(np.int64) * max(n_docs, 1)
+    keys = flat[kept].astype(_key_type(n_vocab, n_docs))
+    keys *= max(n_docs, 1)  # (in place, in the key's type: every key fits it)
     del flat
     del ids[:]  # consumed (the array's buffer was the larger copy), freed before the sort
     doc_of = doc_of[kept]

@@ -162,8 +162,8 @@ def _save(where: Path, key: str, corpus: Corpus, index: CorpusIndex, fingerprint
 
 
 def _write_json(path: Path, value: object) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        json.dump(value, handle, ensure_ascii=False, separators=(",", ":"))
+    with path.open("w", encoding="utf-8") as handle:  # dumps, not dump: only it uses the C encoder
+        handle.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
 def _load(entry: Path, root: Path) -> tuple[Corpus, CorpusIndex, dict[str, Any]]:
