@@ -6,6 +6,12 @@ Here the kernel sends only what is new, coalesced: at most one message per ``int
 ~12 messages/s and never more than ~0.1 s behind), and only when something changed. Progress and elapsed
 time travel in the same message; the browser ticks the clock itself between messages.
 
+A flood (an agent yielding as fast as it can) piles up hundreds of KB of text between two messages, and
+serialising it all at once would hold the kernel's loop for milliseconds (timers, clicks wait; ``bench
+loop``): the timer's flush sends at most ``MAX_TEXT`` characters and sends the rest on the loop's next
+passes, one message each. Pending text is kept as parts and joined once when sent (merging into one
+growing string copied it all again at every chunk).
+
 All methods are called on the run's event loop (the panel marshals clicks from other threads).
 """
 
@@ -21,10 +27,12 @@ from typing import Any, Literal
 import anywidget
 import traitlets
 
-__all__ = ["FLUSH_INTERVAL_S", "StreamView"]
+__all__ = ["FLUSH_INTERVAL_S", "MAX_TEXT", "StreamView"]
 
 FLUSH_INTERVAL_S = 0.08
 """Minimum time between two stream messages: about 12 messages/s at most, lag under 0.1 s."""
+MAX_TEXT = 65_536
+"""Most characters of text one timed message carries (a larger backlog goes on in the next loop passes)."""
 
 _HERE = Path(__file__).parent
 KeyAction = Literal["send", "accept", "revise", "replace"]
@@ -54,13 +62,13 @@ class StreamView(anywidget.AnyWidget):
         self._live = True
         # What the next message will carry.
         self._new_groups: list[list[str]] = []
-        self._appends: list[list[str]] = []
+        self._appends: list[tuple[str, list[str]]] = []  # (group id, text parts), in order
         self._new_sources: list[list[Any]] = []
         self._dropped: list[str] = []
         self._new_progress: dict[str, str] = {}
         self._new_elapsed: int | None = None
         self._new_live: bool | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.Handle | None = None
         self._last_send = -1e9
         self._view_callbacks: list[Callable[[], None]] = []
         self._hitl_callbacks: list[Callable[[KeyAction, str], None]] = []
@@ -83,9 +91,9 @@ class StreamView(anywidget.AnyWidget):
             return
         self._groups[group_id][1].append(text)
         if self._appends and self._appends[-1][0] == group_id:
-            self._appends[-1][1] += text
+            self._appends[-1][1].append(text)
         else:
-            self._appends.append([group_id, text])
+            self._appends.append((group_id, [text]))
         self._schedule()
 
     def drop_group(self, group_id: str) -> None:
@@ -162,21 +170,32 @@ class StreamView(anywidget.AnyWidget):
         if self._timer is not None or self.comm is None:
             return
         delay = max(0.0, self._last_send + self._interval - time.perf_counter())
-        self._timer = self._loop.call_later(delay, self.flush)
+        self._timer = self._loop.call_later(delay, self._flush_timed)
 
     def flush(self) -> None:
-        """Send what is pending now, in one message (the timer calls this; so does the panel at the end)."""
+        """Send everything pending now (one message, or several when a flood left much text behind)."""
+        while self._send_pending(None):
+            pass
+
+    def _flush_timed(self) -> None:
+        """The timer's flush: one message of at most ``MAX_TEXT`` characters, the rest on the next pass."""
+        if self._send_pending(MAX_TEXT) and self._timer is None:
+            self._timer = self._loop.call_soon(self._flush_timed)
+
+    def _send_pending(self, max_text: int | None) -> bool:
+        """Send one message of what is pending; True when text was left for another (``max_text``)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if not self._dirty or self.comm is None:
-            return
+            return False
         self._serial += 1
         msg: dict[str, Any] = {"n": self._serial}
         if self._new_groups:
             msg["g"] = self._new_groups
-        if self._appends:
-            msg["a"] = self._appends
+        appends, rest = _take_text(self._appends, max_text)
+        if appends:
+            msg["a"] = appends
         if self._dropped:
             msg["d"] = self._dropped
         if self._new_sources:
@@ -187,11 +206,12 @@ class StreamView(anywidget.AnyWidget):
             msg["el"] = self._new_elapsed
         if self._new_live is not None:
             msg["live"] = self._new_live
-        self._new_groups, self._appends, self._new_sources, self._dropped = [], [], [], []
+        self._new_groups, self._appends, self._new_sources, self._dropped = [], rest, [], []
         self._new_progress, self._new_elapsed, self._new_live = {}, None, None
         self._last_send = time.perf_counter()
         self._sent_at.append(self._last_send)
         self.send(msg)
+        return bool(rest)
 
     def snapshot(self) -> dict[str, Any]:
         """Everything sent so far, as one message a late browser model can start from."""
@@ -245,3 +265,22 @@ class StreamView(anywidget.AnyWidget):
         self.views_seen += 1
         for callback in tuple(self._view_callbacks):
             callback()
+
+
+def _take_text(
+    appends: list[tuple[str, list[str]]], max_text: int | None
+) -> tuple[list[list[str]], list[tuple[str, list[str]]]]:
+    """The ``[group id, text]`` pairs of one message (at most ``max_text`` characters), and what is left."""
+    out: list[list[str]] = []
+    budget = max_text
+    for number, (group_id, parts) in enumerate(appends):
+        text = "".join(parts)
+        if budget is None or len(text) <= budget:
+            out.append([group_id, text])
+            if budget is not None:
+                budget -= len(text)
+            continue
+        if budget > 0:
+            out.append([group_id, text[:budget]])
+        return out, [(group_id, [text[budget:]]), *appends[number + 1 :]]
+    return out, []
