@@ -14,7 +14,8 @@ task alive forever by misbehaving at its end:
   iterated in this one task throughout (an agent's cancel scopes and task groups stay in their task).
 
 A flood of chunks from an agent that never suspends would starve the event loop (widget clicks, timers):
-the producer yields to the loop once a slice of continuous work (about a millisecond) has passed. Why so
+the producer yields to the loop once a slice of continuous work (about a millisecond) has passed, in every
+loop that reads the stream (also after the ending chunk, whose grace is a timer that needs a turn). Why so
 short: a timer that falls due is woken two loop turns later (its callback sets the sleeper's future, whose
 task then runs on the next turn), so a sleeper waits for up to three slices; a slice of S ms of CPU
 becomes several times S of wall time on a loaded machine.
@@ -252,12 +253,15 @@ class _Breath:
 
 async def _finish(record: RunRecord, stream: AsyncIterator[Any], grace_s: float) -> None:
     """Let the stream end by itself after its ending chunk (late chunks are kept), for at most ``grace_s``."""
+    breath = _Breath()  # the grace is a timer: it can fire only when the loop gets a turn
     try:
         async with asyncio.timeout(grace_s):
             async for raw in stream:
                 if record.cancel_event.is_set():
                     return
                 record.take(raw)  # a second interrupt in the same round is not a new question
+                if breath.due():
+                    await breath.take()
     except TimeoutError:
         record.notice(
             Notice(

@@ -5,13 +5,15 @@ yields to the loop. These tests count interleavings, not milliseconds: another t
 only yields) records how many chunks went by between two of its turns. In the first, each chunk costs a
 known time on the slice's clock (a fake clock the listener advances), so the assertion is about work
 between two turns, whatever the machine's load. Before the fix the producer looked at its clock every 64
-chunks and yielded after 4 ms (64 chunks of 0.1 ms here); a stepped run never yielded while it streamed.
+chunks and yielded after 4 ms (64 chunks of 0.1 ms here); a stepped run never yielded while it streamed,
+nor did the reading of chunks after the ending chunk (whose grace is a timer that then never fired).
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -81,3 +83,42 @@ async def test_a_stepped_run_streaming_between_two_boundaries_gives_the_loop_tur
     await asyncio.wait_for(run.wait(), 10)
     gaps = await spinner.stop()
     assert len(gaps) > 1, f"the loop had {len(gaps)} turns while {spinner.chunks} chunks streamed"
+
+
+class _LateFlood:
+    """An agent that yields its report, ALL END, then ``late`` more chunks, never suspending."""
+
+    kind = "handwritten"
+
+    def __init__(self, late: int) -> None:
+        self.late = late
+        self.taken_after_end = 0
+
+    async def run(self, *_args: object, **_kwargs: object) -> AsyncIterator[str]:
+        for raw in many_chunks(10, size=20):
+            yield raw
+        for raw in itertools.repeat(many_chunks(1, size=20)[0], self.late):
+            self.taken_after_end += 1
+            yield raw
+
+    async def cleanup_session(self, conversation_id: str) -> None:
+        pass
+
+    async def cancel_tasks(self, conversation_id: str) -> None:
+        pass
+
+
+async def test_chunks_after_the_end_that_never_suspend_are_cut_at_the_end_grace() -> None:
+    # The round is over at ALL END; the stream is read on for at most end_grace_s (the SDK saves its
+    # checkpoint then). That bound is a timer: it never fired while the late chunks held the loop, so
+    # all of them were read, however many (an endless one would have held the kernel for ever).
+    agent = _LateFlood(late=500_000)
+    spinner = _Spinner()
+    run = RunManager(end_grace_s=0.05).start(agent, "Flood after the end?")
+    run.subscribe(spinner.on_event)
+    await asyncio.wait_for(run.wait(), 60)
+    gaps = await spinner.stop()
+    assert run.state is RunState.COMPLETED
+    assert agent.taken_after_end < agent.late, "every late chunk was read: the grace never cut the stream"
+    assert any("did not end within" in notice.message for notice in run.notices), run.notices
+    assert gaps, "the loop had no turn while the late chunks were read"
