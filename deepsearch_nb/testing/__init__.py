@@ -3,7 +3,8 @@
 :class:`ScriptedAgent` plays a script per round: chunks, plus steps that pause, hang, raise, wait for
 the test, or ignore cancellation. The chunk builders produce chunks with every field the real
 openJiuwen agent sends, so scripts look like real streams. :func:`recording_comms` records the comm
-messages widgets would send to a browser (panel tests and the stream benchmark)::
+messages widgets would send to a browser (panel tests and the stream benchmark). :class:`LabServer`,
+:class:`LabPage` and :func:`chromium` start a real JupyterLab and Chromium (browser tests and benchmarks)::
 
     agent = ScriptedAgent(
         clarification("1. Which region?"),
@@ -37,12 +38,25 @@ from ._chunks import (
     tokens,
 )
 from ._comms import CommRecorder, RecordedMessage, recording_comms
+from ._lab import (
+    LabServer,
+    extension_name,
+    link_built_extension,
+    make_lab_server,
+    output_text,
+    read_notebook,
+    save_notebook,
+    save_output_notebook,
+    write_notebook,
+)
+from ._lab_page import CHROMIUM, LabPage, chromium, is_local, new_lab_page
 from ._llm import LlmRequest, StubLLM
 from ._network import HttpSend, HttpSends, NetworkBlocked, NetworkGuard, loopback_only, record_http_sends
 from ._probes import cancel_probe, tasks_left
 from ._server import LoopbackServer
 
 __all__ = [
+    "CHROMIUM",
     "AgentCall",
     "CommRecorder",
     "Hang",
@@ -50,6 +64,8 @@ __all__ = [
     "HttpSend",
     "HttpSends",
     "IgnoreCancel",
+    "LabPage",
+    "LabServer",
     "LlmRequest",
     "LoopbackServer",
     "NetworkBlocked",
@@ -64,19 +80,30 @@ __all__ = [
     "WaitFor",
     "all_end",
     "cancel_probe",
+    "chromium",
     "chunk",
     "clarification",
+    "extension_name",
     "final_result",
     "framework_error",
+    "is_local",
+    "link_built_extension",
     "loopback_only",
+    "make_lab_server",
     "many_chunks",
+    "new_lab_page",
     "outline_round",
+    "output_text",
+    "read_notebook",
     "record_http_sends",
     "recording_comms",
     "report_round",
+    "save_notebook",
+    "save_output_notebook",
     "tasks_left",
     "tokens",
     "until_chunks",
+    "write_notebook",
 ]
 
 from .._public import publish_module

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from deepsearch_nb.testing import make_lab_server
+
 from ._panel import final_report
 from .conftest import (
     LabPage,
     LabServer,
-    _make_server,
     close_lab_page,
     new_lab_page,
     write_notebook,
@@ -59,7 +60,7 @@ class NotebookServer(LabServer):
 @pytest.fixture(scope="module")
 def nb7_server(lab_home: Path) -> Iterator[NotebookServer]:
     pytest.importorskip("notebook", minversion="7")
-    base = _make_server(lab_home, "nb7", lab_home / "notebooks", lab_home / "data", ())
+    base = make_lab_server(lab_home, "nb7", lab_home / "notebooks", lab_home / "data", ())
     server = NotebookServer(**{f.name: getattr(base, f.name) for f in dataclasses.fields(LabServer)})
     # JupyterLab's notification settings (written for the Lab servers) name a plugin Notebook 7 does not
     # load; its settings registry then fails on the missing schema, an error of the page that is not ours.
