@@ -9,7 +9,6 @@ import os
 import sys
 from pathlib import Path
 
-import bm25s
 import numpy as np
 import pytest
 
@@ -17,7 +16,9 @@ from deepsearch_nb._agents._local import _corpus, _fingerprint, _index_cache
 from deepsearch_nb._agents._local._corpus import SUPPORTED_SUFFIXES, corpus_files, load_corpus, read_corpus
 from deepsearch_nb._agents._local._fingerprint import corpus_fingerprint
 from deepsearch_nb._agents._local._index import _ASCII_WORDS, CorpusIndex
-from deepsearch_nb._agents._local._text import normalize_space, split_sentences, tokenize, word_tokens
+from deepsearch_nb._agents._local._text import normalize_space, split_sentences, word_tokens
+
+from ._bm25_reference import assert_same_as_bm25s
 
 # Every ASCII character once, then words that the regex and the byte table must cut the same way.
 ASCII = "".join(map(chr, range(32, 127))) + " snake_case CamelCase x2 2x e.g. Dr. Who's U.S.A. 1,000.5 a-b\tC\fd"
@@ -94,17 +95,7 @@ def test_ascii_and_unicode_documents_index_as_the_regex_tokenizer_says(tmp_path:
     corpus = load_corpus(folder)
     assert {d.title.isascii() and d.text.isascii() for d in corpus.documents} == {True, False}  # both paths
     vocab, _, ours = CorpusIndex(corpus).state()
-    reference_vocab: dict[str, int] = {}
-    token_ids = []
-    for doc in corpus.documents:
-        terms = tokenize(doc.title) * 2 + tokenize(doc.text)
-        token_ids.append([reference_vocab.setdefault(t, len(reference_vocab)) for t in terms])
-    assert list(vocab.items()) == list(reference_vocab.items())
-    reference = bm25s.BM25()
-    reference.index((token_ids, reference_vocab), create_empty_token=False, show_progress=False)
-    for key in ("data", "indices", "indptr"):
-        assert ours.scores[key].dtype == reference.scores[key].dtype
-        assert np.array_equal(ours.scores[key], reference.scores[key]), key
+    assert_same_as_bm25s(corpus.documents, vocab, ours)
 
 
 def test_the_byte_table_finds_the_words_of_the_regex_on_every_ascii_character() -> None:

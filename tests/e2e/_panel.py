@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .conftest import LabPage
+import deepsearch_nb
+from deepsearch_nb.testing import LabPage
 
-REPORT_MIME = "application/vnd.deepsearch.report+json"
+REPORT_MIME = deepsearch_nb.REPORT_MIME  # the one source of the MIME type
 
 # A "final report" is a `.deepsearch-report` that is not inside the live panel.
 _INSTALL = """

@@ -41,26 +41,7 @@ from deepsearch_nb.testing import (
     chromium,
     extension_name,
     link_built_extension,
-    output_text,
-    read_notebook,
-    save_notebook,
-    save_output_notebook,
-    write_notebook,
 )
-
-__all__ = [
-    "ARTIFACTS",
-    "REPO",
-    "LabPage",
-    "LabServer",
-    "close_lab_page",
-    "new_lab_page",
-    "output_text",
-    "read_notebook",
-    "save_notebook",
-    "save_output_notebook",
-    "write_notebook",
-]
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "e2e"

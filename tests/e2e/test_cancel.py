@@ -8,8 +8,10 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from deepsearch_nb.testing import LabPage, write_notebook
+
 from ._panel import final_report, grew_while_running, install_trace, trace, wait_trace
-from .conftest import ARTIFACTS, LabPage, write_notebook
+from .conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 

@@ -11,9 +11,9 @@ import pytest
 from playwright.sync_api import expect
 
 from deepsearch_nb import Report
+from deepsearch_nb.testing import LabPage, save_output_notebook
 
 from ._panel import REPORT_MIME, final_report
-from .conftest import LabPage, save_output_notebook
 
 pytestmark = pytest.mark.browser
 

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from deepsearch_nb import Report
+from deepsearch_nb.testing import LabPage, LabServer
 
-from .conftest import REPO, LabPage, LabServer, close_lab_page, new_lab_page
+from .conftest import REPO, close_lab_page, new_lab_page
 
 pytestmark = pytest.mark.browser
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from deepsearch_nb.testing import LabPage, write_notebook
+
 from ._panel import citations_resolve, final_report, grew_while_running, install_trace, trace, wait_trace
-from .conftest import LabPage, write_notebook
 
 pytestmark = pytest.mark.browser
 

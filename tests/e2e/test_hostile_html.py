@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from deepsearch_nb.testing import LabPage, LabServer, read_notebook, save_notebook, write_notebook
+
 from ._panel import REPORT_MIME, fallback_output, final_report
-from .conftest import LabPage, LabServer, read_notebook, save_notebook, write_notebook
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import LabPage, write_notebook
+from deepsearch_nb.testing import LabPage, write_notebook
 
 pytestmark = pytest.mark.browser
 

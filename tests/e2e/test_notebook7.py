@@ -15,16 +15,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from deepsearch_nb.testing import make_lab_server
+from deepsearch_nb.testing import LabPage, LabServer, make_lab_server, write_notebook
 
 from ._panel import final_report
-from .conftest import (
-    LabPage,
-    LabServer,
-    close_lab_page,
-    new_lab_page,
-    write_notebook,
-)
+from .conftest import close_lab_page, new_lab_page
 
 pytestmark = pytest.mark.browser
 

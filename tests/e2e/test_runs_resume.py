@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import LabPage, write_notebook
+from deepsearch_nb.testing import LabPage, write_notebook
 
 pytestmark = pytest.mark.browser
 

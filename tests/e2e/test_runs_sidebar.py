@@ -13,7 +13,7 @@ import json
 import pytest
 from playwright.sync_api import Locator, expect
 
-from .conftest import LabPage, write_notebook
+from deepsearch_nb.testing import LabPage, write_notebook
 
 pytestmark = pytest.mark.browser
 

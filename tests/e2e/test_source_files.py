@@ -16,9 +16,9 @@ from playwright.sync_api import expect
 
 import deepsearch_nb
 from deepsearch_nb import DEMO_ANSWERS, DEMO_QUESTION, LocalResearchAgent
+from deepsearch_nb.testing import LabPage, save_output_notebook
 
 from ._panel import REPORT_MIME, final_report
-from .conftest import LabPage, save_output_notebook
 
 pytestmark = pytest.mark.browser
 

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from deepsearch_nb.testing import LabPage, write_notebook
+
 from ._panel import final_report
-from .conftest import LabPage, write_notebook
 
 pytestmark = pytest.mark.browser
 
