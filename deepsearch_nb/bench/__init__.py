@@ -13,6 +13,7 @@ BENCHMARKS: dict[str, str] = {
     "runtime": "deepsearch_nb.bench._runtime",
     "local-agent": "deepsearch_nb.bench._local_agent",
     "stream": "deepsearch_nb.bench._stream",
+    "stream-browser": "deepsearch_nb.bench._stream_browser",
     "cancel": "deepsearch_nb.bench._cancel",
     "leak": "deepsearch_nb.bench._leak",
     "loop": "deepsearch_nb.bench._loop",
