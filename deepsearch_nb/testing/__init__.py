@@ -40,6 +40,7 @@ from ._chunks import (
 from ._comms import CommRecorder, RecordedMessage, recording_comms
 from ._lab import (
     LabServer,
+    built_extension_entry,
     extension_name,
     link_built_extension,
     make_lab_server,
@@ -79,6 +80,7 @@ __all__ = [
     "Usage",
     "WaitFor",
     "all_end",
+    "built_extension_entry",
     "cancel_probe",
     "chromium",
     "chunk",

@@ -201,7 +201,9 @@ def make_lab_server(base: Path, name: str, root_dir: Path, data_dir: Path, disab
     labconfig = home / "config" / "labconfig"
     labconfig.mkdir(parents=True, exist_ok=True)
     (labconfig / "page_config.json").write_text(json.dumps({"buildCheck": False, "buildAvailable": False}))
-    env.pop("JUPYTER_PATH", None)
+    # The data dir leads the data path: in a virtual environment Jupyter puts the environment's own dirs
+    # before the user's (JUPYTER_PREFER_ENV_PATH), and the report extension linked here must win.
+    env["JUPYTER_PATH"] = str(data_dir)
     env.pop("JUPYTER_CONFIG_PATH", None)
     env["JUPYTER_PLATFORM_DIRS"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
@@ -223,13 +225,24 @@ def make_lab_server(base: Path, name: str, root_dir: Path, data_dir: Path, disab
     return server
 
 
+def built_extension_entry() -> str:
+    """The bundle entry of the extension built next to this package (``static/remoteEntry.<hash>.js``),
+    to check which build a page loaded."""
+    package = json.loads((LABEXTENSION_BUILT / "package.json").read_text(encoding="utf-8"))
+    entry: str = package["jupyterlab"]["_build"]["load"]
+    return entry
+
+
 def link_built_extension(data_dir: Path) -> None:
-    """Make the built report extension visible to the test servers when it is built in the tree but the
-    environment does not list it (e.g. an editable install): a link in the test's own data dir."""
+    """Make the report extension built next to this package the one the test servers load: a link in
+    the test's own data dir, when the environment lists no copy of it (an editable install) or a
+    different build (another checkout's, e.g. a git worktree run with ``PYTHONPATH``). The data dir
+    comes first on JupyterLab's extension path, so the link wins over the environment's copy."""
     if not (LABEXTENSION_BUILT / "package.json").exists():
         return
     name = extension_name()
-    if (_installed_labextensions_dir() / name / "package.json").exists():
+    installed = _installed_labextensions_dir() / name / "package.json"
+    if installed.exists() and installed.read_bytes() == (LABEXTENSION_BUILT / "package.json").read_bytes():
         return
     target = data_dir / "labextensions" / name
     target.parent.mkdir(parents=True, exist_ok=True)
