@@ -64,7 +64,7 @@ test: install system-deps lint typecheck labextension-test
 
 # Every benchmark, one after the other (the server one needs redis-server: make system-deps).
 bench: install
-	for name in runtime cancel leak loop local-agent stream stream-browser faults sdk server step; do $(BIN)/python -m deepsearch_nb.bench $$name || exit 1; done
+	for name in runtime cancel leak loop local-agent stream stream-browser faults sdk server step render; do $(BIN)/python -m deepsearch_nb.bench $$name || exit 1; done
 
 clean:
 	rm -rf $(OUT) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -21,4 +21,5 @@ BENCHMARKS: dict[str, str] = {
     "sdk": "deepsearch_nb.bench._sdk",
     "server": "deepsearch_nb.bench._server",
     "step": "deepsearch_nb.bench._step",
+    "render": "deepsearch_nb.bench._render",
 }
