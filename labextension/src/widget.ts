@@ -15,12 +15,14 @@ import {
   dropRepeatedTitle,
   foldReferences,
   linkCitations,
+  mayHoldMath,
   nestHeadings,
   renderReportMarkdown,
   type ICitationTarget
 } from './markdown';
 import { header, headerTitle, hitlPart, metadataPart, notices, sourcesPart, unreadableMessage } from './parts';
 import { readReport, type IReport } from './report';
+import { measureSections, scrollIntoViewSettled, sectionize } from './sections';
 import { toggleSource } from './sourceView';
 
 /** The MIME type of a deepsearch_nb report. */
@@ -70,17 +72,30 @@ export class ReportWidget extends Widget implements IRenderMime.IRenderer {
     }
     this.node.replaceChildren(...Array.from(view.childNodes));
     // MathJax measures the page, so math is typeset once the body is in the document: now if
-    // this output is attached, else when it is (as JupyterLab's own Markdown renderer does).
+    // this output is attached, else when it is (as JupyterLab's own Markdown renderer does); a
+    // body without any math delimiter is not handed to the typesetter at all.
     this._pendingTypeset = body;
+    this._pendingMeasure = true;
     if (this.isAttached) {
       this._typeset();
+      this._measure();
     }
   }
 
-  /** Typeset math rendered while the output was not on the page. */
+  /** Typeset math rendered while the output was not on the page, and measure its sections. */
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
     this._typeset();
+    this._measure();
+  }
+
+  /** Lay the body's sections out in idle time, so each keeps its own height off screen (./sections). */
+  private _measure(): void {
+    const body = this.node.querySelector<HTMLElement>(':scope > .deepsearch-body');
+    if (this._pendingMeasure && body) {
+      this._pendingMeasure = false;
+      this._sections = measureSections(body);
+    }
   }
 
   private _typeset(): void {
@@ -109,6 +124,7 @@ export class ReportWidget extends Widget implements IRenderMime.IRenderer {
       dropRepeatedTitle(body, headerTitle(report));
       nestHeadings(body);
       linkCitations(body, targets, new CitationEvidence(report.evidence, report.citation_check));
+      sectionize(body); // off-screen sections are not laid out (see ./sections)
     } else {
       const live = report.status === 'RUNNING' || report.status === 'WAITING_USER_INPUT';
       body.appendChild(
@@ -131,7 +147,7 @@ export class ReportWidget extends Widget implements IRenderMime.IRenderer {
       ...[hitlPart(report.hitl)].filter(isElement),
       metadataPart(report)
     );
-    return { view, body: hasText ? body : null };
+    return { view, body: hasText && mayHoldMath(markdown) ? body : null };
   }
 
   /** Which parts the reader opened or closed, so an updated display keeps them as they were. */
@@ -167,7 +183,8 @@ export class ReportWidget extends Widget implements IRenderMime.IRenderer {
         el.open = true;
       }
     }
-    target.scrollIntoView?.({ block: 'center' });
+    this._sections?.flush(); // every section at its own height before the jump
+    scrollIntoViewSettled(target, { block: 'center' });
     if (target.tabIndex >= 0 || target.hasAttribute('tabindex')) {
       target.focus({ preventScroll: true });
     }
@@ -188,6 +205,8 @@ export class ReportWidget extends Widget implements IRenderMime.IRenderer {
   private _options: IRenderMime.IRendererOptions;
   private _idPrefix: string;
   private _pendingTypeset: HTMLElement | null = null;
+  private _pendingMeasure = false;
+  private _sections: { flush(): void } | null = null;
   private _renders = 0;
 }
 
