@@ -16,7 +16,6 @@ by a subscriber of the same kind of run (see :mod:`._panel_peers` for how their 
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -26,6 +25,7 @@ from ..runtime import ChunkReceived, RunEvent, RunManager, RunState
 from ..testing import Pause, ScriptedAgent, many_chunks
 from ..testing._comms import CommRecorder, RecordedMessage, recording_comms
 from ._panel_peers import panel_available, panel_bytes
+from ._stats import percentile
 
 __all__ = ["LABELS", "run"]
 
@@ -129,14 +129,6 @@ def _naive() -> tuple[int, int]:
     return nbytes, count
 
 
-def _p99(values: list[float]) -> float:
-    if not values:
-        return 0.0
-    if len(values) < 2:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[98]
-
-
 def run() -> dict[str, float | int | str]:
     fast = asyncio.run(_stream(paced=False))
     paced = asyncio.run(_stream(paced=True))
@@ -149,9 +141,9 @@ def run() -> dict[str, float | int | str]:
         "stream_messages": fast["messages"],
         "stream_messages_paced": paced["messages"],
         "stream_msgs_per_s": max(fast["per_s"], paced["per_s"]),
-        "stream_lag_ms_p99": round(_p99(paced["lags"]), 2),
+        "stream_lag_ms_p99": round(percentile(paced["lags"], 99), 2),
         "stream_lag_ms_max": round(max(paced["lags"], default=0.0), 2),
-        "stream_lag_ms_p99_fast": round(_p99(fast["lags"]), 2),
+        "stream_lag_ms_p99_fast": round(percentile(fast["lags"], 99), 2),
         "stream_text_intact": int(fast["intact"] and paced["intact"]),
         "panel_open_bytes": fast["open_bytes"],
         "naive_bytes_ratio": round(naive_bytes / REPORT_BYTES, 1),

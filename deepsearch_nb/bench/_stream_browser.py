@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from ..testing import chromium, make_lab_server, new_lab_page, write_notebook
+from ._stats import percentile
 
 __all__ = ["LABELS", "WAYS", "run"]
 
@@ -164,14 +164,6 @@ _WATCH = """({index, prefix, count}) => {
 }"""
 
 
-def _p(values: list[float], q: int) -> float:
-    if not values:
-        return 0.0
-    if len(values) < 2:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
 def _watch(lab: Any, way: str, source: str, count: int, timeout_s: float, idle_s: float) -> dict[str, Any]:
     """Run ``source`` in a new cell and watch its output until every marker is seen, the screen has not
     changed for ``idle_s`` (after the stream's time), or ``timeout_s``."""
@@ -225,10 +217,10 @@ def run(chunks: int = 2_000, size: int = 50, *, timeout_s: float = 60.0, idle_s:
                         figures[f"{way}_screen_chunks"] = got["chunks"]
                         figures[f"{way}_screen_s"] = got["screen_s"]
                         if way == "ours":
-                            figures["stream_screen_lag_ms_p50"] = round(_p(got["lags"], 50), 1)
-                            figures["stream_screen_lag_ms_p99"] = round(_p(got["lags"], 99), 1)
+                            figures["stream_screen_lag_ms_p50"] = round(percentile(got["lags"], 50), 1)
+                            figures["stream_screen_lag_ms_p99"] = round(percentile(got["lags"], 99), 1)
                         else:
-                            figures[f"{way}_screen_lag_ms_p99"] = round(_p(got["lags"], 99), 1)
+                            figures[f"{way}_screen_lag_ms_p99"] = round(percentile(got["lags"], 99), 1)
                     figures["blocked_requests"] = len(lab.external_requests)
                 finally:
                     context.close()
