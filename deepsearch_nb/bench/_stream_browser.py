@@ -1,232 +1,238 @@
-"""Streaming a report into a notebook, as the person at the screen sees it: JupyterLab + Chromium.
+"""Whether the streamed text reaches the screen, and how late: JupyterLab + Chromium on 127.0.0.1.
 
-The in-process ``stream`` benchmark counts bytes; this one asks whether the text reaches the screen and
-how late. A real JupyterLab (127.0.0.1, its own temporary home) runs a real kernel; a headless Chromium
-shows the notebook. The same text, 100 KB as 2,000 chunks of 50 characters 1 ms apart, each chunk
-starting with a numbered marker, is streamed by four ways, one cell each, in one kernel:
+The in-process ``bench stream`` counts what each way would send; this one looks at the screen. One
+JupyterLab (:func:`~deepsearch_nb.testing.make_lab_server`) and one headless Chromium page
+(:func:`~deepsearch_nb.testing.new_lab_page`: every request off 127.0.0.1 is aborted and counted as
+``blocked_requests``; Panel asks CDNs for its CSS, and is loaded with ``pn.extension(inline=True)``, its
+JavaScript inline, the way Panel works offline), one notebook, one kernel. The same text as ``bench
+stream`` (100 KB as 2,000 chunks, 1 ms apart; each chunk numbered, see :mod:`._stream_browser_kernel`)
+goes, one way after the other, through ours (``research()``: our panel's stream view), the naive
+``ipywidgets.HTML`` ``value += chunk``, Panel's streaming Markdown pane and Panel's ``ChatFeed.stream``.
 
-* ``ours``: ``deepsearch_nb.research`` with an agent yielding those chunks (the panel's stream view),
-  then a final result holding that text, as a real report does (the report replaces the panel at the end,
-  so the last chunks may first appear in it);
-* ``naive``: ``ipywidgets.HTML``, ``value += chunk``;
-* ``panel_md``: Panel's ``Markdown(enable_streaming=True)``, ``object += chunk``;
-* ``panel_chatfeed``: Panel's ``ChatFeed.stream(chunk, message=...)``.
-
-The kernel records when it hands each chunk on (``time.time()``); the page looks at the cell's output on
-every animation frame (the text of every node, shadow roots included: Panel renders into them) and
-records when each marker is first there. Same machine, same clock: lag = seen - sent. A way is
-``*_screen_intact`` when every marker was seen; ``*_screen_s`` is the time from the first chunk sent to
-the last marker seen (or to the moment the screen stopped changing). Each way is bounded in time.
-Requests the page makes to anything but 127.0.0.1 (Panel asks a CDN for style sheets) are aborted and
-counted as ``blocked_requests``; Panel is loaded with ``pn.extension(inline=True)``, its scripts inlined,
-as an offline notebook needs. The Jupyter server keeps its default IOPub rate limits (what users have):
-``iopub_rate_exceeded`` counts the times its log says it dropped output over them.
+For each way: its cell shows the output, the page starts watching it (:mod:`._stream_browser_page`),
+then the kernel streams. ``*_screen_intact``: every chunk's marker appeared and the last text shown
+holds the whole text (whitespace normalised: Markdown folds it). ``*_screen_s``: from the kernel's first
+chunk to the last chunk seen (intact), or to the last change of the text (not intact).
+``*_screen_lag_ms_p50/p99``: chunk handed over in the kernel (``time.time()``) to its marker in the page
+(``Date.now()``), over the chunks that arrived; ``*_screen_chunks``: how many did;
+``*_screen_fresh_ms_p50``: the smallest lag of each screen update (the chunk that waited least for a
+message to carry it: what the way of sending adds to the pipe, ours waits up to 80 ms by design). A way is watched until
+every chunk arrived, or its text has not changed for ``QUIET_S`` after its run ended, or ``timeout_s``
+(``*_timed_out``; its run is then cancelled). ``*_iopub_drops``: the server's "IOPub message/data rate
+exceeded" notices in the notebook during that way (the server drops a kernel's IOPub messages above
+1,000/s by default, and says so in the cell of the message's parent).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..testing import chromium, make_lab_server, new_lab_page, write_notebook
+from ..testing import LabPage, chromium, link_built_extension, make_lab_server, new_lab_page, write_notebook
+from . import _stream_browser_page as screen
+from ._panel_peers import panel_available
 from ._stats import percentile
+from ._stream import CHUNK_CHARS, CHUNKS
+from ._stream_browser_kernel import READY, WAYS, marked_texts
 
-__all__ = ["LABELS", "WAYS", "run"]
+__all__ = ["LABELS", "run"]
 
-WAYS = ("ours", "naive", "panel_md", "panel_chatfeed")
-# What is on screen once a way's view has rendered (the stream starts then).
-_SHOWN = {
-    "ours": ".deepsearch-panel",
-    "naive": ".widget-html",
-    "panel_md": "[data-root-id]",
-    "panel_chatfeed": "[data-root-id]",
+SETUP = "from deepsearch_nb.bench import _stream_browser_kernel as sbk"
+PACE_S = 0.001
+TIMEOUT_S = 90.0
+QUIET_S = 3.0
+RENDER_TIMEOUT_MS = 30_000
+#: the figures' prefix of each way (ours keeps ``stream_``, as in ``bench stream``)
+PREFIX = {"ours": "stream", "naive": "naive", "panel_md": "panel_md", "panel_chatfeed": "panel_chatfeed"}
+#: where the page reads each way's text (None: the whole output, shadow roots included)
+SELECTOR: dict[str, str | None] = {
+    "ours": ".deepsearch-group-body",
+    "naive": ".widget-html-content",
+    "panel_md": None,
+    "panel_chatfeed": None,
 }
-SETTLE_S = 1.0  # after that, for the view's own first layout (Panel renders into shadow roots)
-PREFIX = "qz"  # marker: qz00042| (letters no filler word contains, nothing Markdown rewrites)
-
-LABELS = {
-    "report_bytes": "text streamed (bytes), every way",
-    "stream_chunks": "chunks, 1 ms apart",
-    **{f"{way}_screen_intact": f"{way}: every chunk's text reached the screen" for way in WAYS},
-    **{f"{way}_screen_chunks": f"{way}: chunks seen on screen" for way in WAYS},
-    **{f"{way}_screen_s": f"{way}: first chunk sent -> last text seen (s)" for way in WAYS},
-    "stream_screen_lag_ms_p50": "ours: chunk sent -> its text on screen, p50 (ms)",
-    "stream_screen_lag_ms_p99": "ours: chunk sent -> its text on screen, p99 (ms)",
-    **{f"{way}_screen_lag_ms_p99": f"{way}: chunk sent -> on screen, p99 of the chunks seen (ms)" for way in WAYS[1:]},
-    "blocked_requests": "page requests to other hosts, aborted (Panel's CDN style sheets)",
-    "iopub_rate_exceeded": "times the Jupyter server dropped IOPub output over its rate limits (its log)",
-    "load_average": "the machine's 1-minute load average at the end",
+#: what shows that the way's output has rendered: an element, and a text in it for the peers
+READY_SIGN = {
+    "ours": (".deepsearch-stream", ""),
+    "naive": (".widget-html-content", READY.strip()),
+    "panel_md": (".jp-OutputArea-output", READY.strip()),
+    "panel_chatfeed": (".jp-OutputArea-output", READY.strip()),
 }
-
-# The kernel side. Every way streams from a background task of the kernel's loop (as a run does), so
-# the cell returns at once and the page watches the output grow.
-_SETUP = """\
-import asyncio, json, time
-from deepsearch_nb.testing import chunk, final_result, all_end
-N, SIZE, PACE = {chunks}, {size}, 0.001
-def _text(i):
-    head = "{prefix}%05d| " % i
-    return (head + "lorem ipsum dolor sit amet " * 4)[:SIZE - 1] + " "
-TEXTS = [_text(i) for i in range(N)]
-SENT = {{}}
-GO = asyncio.Event()  # set once the way's view is on screen: the widgets' creation is not timed
-"""
-
-_OURS = """\
-import deepsearch_nb
-class _TimedAgent:
-    async def run(self, message, conversation_id, agent_config=None, report_template="", interrupt_feedback=""):
-        await GO.wait()
-        for text in TEXTS:
-            await asyncio.sleep(PACE)
-            SENT.setdefault("ours", []).append(time.time())
-            yield json.dumps(chunk("sub_reporter", "message", text, message_id="msg-bench", section_idx="1"))
-        yield json.dumps(final_result("# Bench\\n\\n" + "".join(TEXTS)))  # a report holds what streamed
-        yield json.dumps(all_end())
-ours = deepsearch_nb.research("Streaming benchmark", agent=_TimedAgent(), transcript=False)
-"""
-
-_PEER = """\
-{make}
-async def _feed(way, append):
-    await GO.wait()
-    for text in TEXTS:
-        await asyncio.sleep(PACE)
-        SENT.setdefault(way, []).append(time.time())
-        append(text)
-TASK = asyncio.ensure_future(_feed("{way}", _append))
-"""
-
-_MAKE = {
-    "naive": """\
-import ipywidgets
-from IPython.display import display
-_html = ipywidgets.HTML("")
-display(_html)
-def _append(text):
-    _html.value += text""",
-    "panel_md": """\
-import panel as pn
-pn.extension(inline=True)  # bokeh and Panel JS inlined: no CDN (the page reaches only 127.0.0.1)
-_md = pn.pane.Markdown("", enable_streaming=True)
-display(_md)
-def _append(text):
-    _md.object += text""",
-    "panel_chatfeed": """\
-import panel as pn
-pn.extension(inline=True)  # bokeh and Panel JS inlined: no CDN (the page reaches only 127.0.0.1)
-_feed_view = pn.chat.ChatFeed()
-display(_feed_view)
-_message = _feed_view.stream("", user="DeepSearch")
-def _append(text):
-    _feed_view.stream(text, message=_message)""",
+_WHAT = {
+    "stream": "ours (research(), the panel's stream view)",
+    "naive": "naive HTML.value += chunk",
+    "panel_md": "Panel Markdown(enable_streaming=True)",
+    "panel_chatfeed": "Panel ChatFeed.stream",
 }
 
-# The page side: on every animation frame, the text of the cell's output (shadow roots included), and
-# the first time each marker is there, in epoch milliseconds (the kernel's clock).
-_WATCH = """({index, prefix, count}) => {
-    const nb = window.jupyterapp.shell.currentWidget.content;
-    const deepText = (root) => {
-        const parts = [];
-        const walk = (n) => {
-            if (n.nodeType === 3) { parts.push(n.data); return; }
-            if (n.shadowRoot) walk(n.shadowRoot);
-            for (const c of n.childNodes) walk(c);
-        };
-        walk(root);
-        return parts.join('');
-    };
-    const marker = (i) => prefix + String(i).padStart(5, '0') + '|';
-    const w = { seen: [], frames: 0, changed: performance.now(), stop: false };
-    window.__dsWatch = w;
-    const tick = () => {
-        const cell = nb.widgets[index];
-        const area = cell && cell.node.querySelector('.jp-Cell-outputArea');
-        if (area) {
-            const text = deepText(area);
-            let pos = 0;
-            while (w.seen.length < count) {
-                const at = text.indexOf(marker(w.seen.length), pos);
-                if (at < 0) break;
-                w.seen.push(performance.timeOrigin + performance.now());
-                w.changed = performance.now();
-                pos = at;
-            }
-        }
-        w.frames += 1;
-        if (!w.stop) requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
-}"""
-
-
-def _watch(lab: Any, way: str, source: str, count: int, timeout_s: float, idle_s: float) -> dict[str, Any]:
-    """Run ``source`` in a new cell and watch its output until every marker is seen, the screen has not
-    changed for ``idle_s`` (after the stream's time), or ``timeout_s``."""
-    index = lab.page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length")
-    lab.page.evaluate(_WATCH, {"index": index, "prefix": PREFIX, "count": count})
-    lab.run_cell(source)
-    lab.cell_node(index).locator(_SHOWN[way]).first.wait_for(state="attached", timeout=60_000)
-    time.sleep(SETTLE_S)
-    started = time.monotonic()
-    lab.run_cell("GO.set()")
-    lab.run_cell("GO.clear()")  # the next way waits for its own start
-    while time.monotonic() - started < timeout_s:
-        state = lab.page.evaluate("() => [window.__dsWatch.seen.length, performance.now() - window.__dsWatch.changed]")
-        seen, quiet_ms = state
-        if seen >= count or (time.monotonic() - started > count * 0.002 + idle_s and quiet_ms > idle_s * 1000):
-            break
-        time.sleep(0.2)
-    seen_ms: list[float] = lab.page.evaluate("() => { window.__dsWatch.stop = true; return window.__dsWatch.seen; }")
-    # Stop the stream if it still goes on (a timed-out way), then read the kernel's send times.
-    stop = "ours.cancel()" if way == "ours" else "TASK.cancel()"
-    sent_s: list[float] = json.loads(lab.run_python(f"{stop}\nprint(json.dumps(SENT.get({way!r}, [])))"))
-    lags = [seen - sent * 1000 for seen, sent in zip(seen_ms, sent_s, strict=False)]
-    last = max(seen_ms, default=sent_s[0] * 1000 if sent_s else 0.0)
-    return {
-        "intact": len(seen_ms) == count,
-        "chunks": len(seen_ms),
-        "screen_s": round((last - sent_s[0] * 1000) / 1000, 3) if sent_s else 0.0,
-        "lags": lags,
+LABELS: dict[str, str] = {
+    "report_bytes": "text streamed (bytes)",
+    "chunks": "chunks (each numbered)",
+    "pace_ms": "time between two chunks in the kernel (ms)",
+    "blocked_requests": "requests off 127.0.0.1 the page made (aborted)",
+    "blocked_hosts": "their hosts",
+    "page_errors": "uncaught errors in the page",
+    "load_average": "load average (1 min) at the start",
+    "load_average_end": "load average (1 min) at the end",
+}
+for _prefix, _what in _WHAT.items():
+    LABELS |= {
+        f"{_prefix}_screen_intact": f"{_what}: the whole text reached the screen",
+        f"{_prefix}_screen_s": f"{_what}: first chunk sent -> last chunk shown (or last change) (s)",
+        f"{_prefix}_screen_lag_ms_p50": f"{_what}: chunk sent -> shown, p50 (ms)",
+        f"{_prefix}_screen_lag_ms_p99": f"{_what}: chunk sent -> shown, p99 (ms)",
+        f"{_prefix}_screen_fresh_ms_p50": f"{_what}: the freshest chunk of each screen update, sent -> shown, p50 (ms)",
+        f"{_prefix}_screen_chunks": f"{_what}: chunks that reached the screen",
+        f"{_prefix}_kernel_s": f"{_what}: first to last chunk in the kernel (s)",
+        f"{_prefix}_iopub_drops": f"{_what}: server's IOPub rate-exceeded notices",
+        f"{_prefix}_timed_out": f"{_what}: still not whole after the timeout",
+        f"{_prefix}_reason": f"{_what}: why it was not measured",
     }
 
 
-def run(chunks: int = 2_000, size: int = 50, *, timeout_s: float = 60.0, idle_s: float = 5.0) -> dict[str, Any]:
-    """Every way once, in this order, in one kernel and one page; figures as described above."""
-    figures: dict[str, Any] = {"report_bytes": chunks * size, "stream_chunks": chunks}
-    with tempfile.TemporaryDirectory(prefix="bench-stream-browser-") as tmp:
+def run(
+    chunks: int = CHUNKS,
+    size: int = CHUNK_CHARS,
+    *,
+    pace_s: float = PACE_S,
+    timeout_s: float = TIMEOUT_S,
+    ways: Sequence[str] = WAYS,
+) -> dict[str, float | int | str]:
+    """Stream ``chunks`` chunks of ``size`` characters through each of ``ways`` in one JupyterLab page."""
+    figures: dict[str, float | int | str] = {
+        "report_bytes": chunks * size,
+        "chunks": chunks,
+        "pace_ms": pace_s * 1000,
+        "load_average": round(os.getloadavg()[0], 2),
+    }
+    with _lab() as lab:
+        lab.open_notebook(write_notebook(lab.server, "stream_browser.ipynb", [SETUP]))
+        lab.run_cell(index=0)
+        panel_loaded = False
+        for way in ways:
+            if way.startswith("panel_") and not panel_loaded:
+                if not panel_available():
+                    figures |= _absent(way, "panel is not installed (the bench extra)")
+                    continue
+                lab.run_python("import panel as pn\npn.extension(inline=True)", timeout_ms=120_000)
+                panel_loaded = True
+            figures |= _measure(lab, way, chunks, size, pace_s, timeout_s)
+        figures["blocked_requests"] = len(lab.external_requests)
+        hosts = sorted({u.split("/")[2] for u in lab.external_requests if "://" in u})
+        figures["blocked_hosts"] = ", ".join(hosts) or "none"
+        figures["page_errors"] = len(lab.page_errors)
+    figures["load_average_end"] = round(os.getloadavg()[0], 2)
+    return figures
+
+
+@contextlib.contextmanager
+def _lab() -> Iterator[LabPage]:
+    """A JupyterLab of its own (temporary home, notebooks and data dir) and a Chromium page on it."""
+    with tempfile.TemporaryDirectory(prefix="deepsearch-stream-browser-") as tmp:
         base = Path(tmp)
-        (base / "notebooks").mkdir()
-        server = make_lab_server(base, "bench", base / "notebooks", base / "data", ())
+        root, data = base / "notebooks", base / "data"
+        root.mkdir()
+        data.mkdir()
+        link_built_extension(data)
+        server = make_lab_server(base, "stream-browser", root, data, ())
         server.start()
         try:
             with chromium() as browser:
-                context, lab = new_lab_page(browser, server, "bench-stream-browser", artifacts=base / "artifacts")
+                context, lab = new_lab_page(browser, server, "stream-browser", artifacts=base / "artifacts")
                 try:
-                    setup = _SETUP.format(chunks=chunks, size=size, prefix=PREFIX)
-                    lab.open_notebook(write_notebook(server, "stream.ipynb", [setup]))
-                    lab.run_cell(index=0)
-                    for way in WAYS:
-                        source = _OURS if way == "ours" else _PEER.format(make=_MAKE[way], way=way)
-                        got = _watch(lab, way, source, chunks, timeout_s, idle_s)
-                        figures[f"{way}_screen_intact"] = got["intact"]
-                        figures[f"{way}_screen_chunks"] = got["chunks"]
-                        figures[f"{way}_screen_s"] = got["screen_s"]
-                        if way == "ours":
-                            figures["stream_screen_lag_ms_p50"] = round(percentile(got["lags"], 50), 1)
-                            figures["stream_screen_lag_ms_p99"] = round(percentile(got["lags"], 99), 1)
-                        else:
-                            figures[f"{way}_screen_lag_ms_p99"] = round(percentile(got["lags"], 99), 1)
-                    figures["blocked_requests"] = len(lab.external_requests)
+                    yield lab
                 finally:
                     context.close()
         finally:
+            server.shutdown_kernels()
             server.stop()
-        log = server.log()
-        figures["iopub_rate_exceeded"] = sum(log.count(f"IOPub {kind} rate exceeded") for kind in ("message", "data"))
-    figures["load_average"] = round(os.getloadavg()[0], 2)
+
+
+def _measure(lab: LabPage, way: str, chunks: int, size: int, pace_s: float, timeout_s: float) -> dict[str, Any]:
+    prefix = PREFIX[way]
+    notices = screen.rate_notices(lab)
+    lab.run_cell(f"way = sbk.show({way!r}, {chunks}, {size}, {pace_s})\nway.view")
+    index = screen.last_cell_index(lab)
+    element, ready = READY_SIGN[way]
+    if not screen.wait_ready(lab, index, element, ready, RENDER_TIMEOUT_MS):
+        lab.run_python("print(await way.finish(0))")
+        return _absent(way, "its output did not render in the page")
+    screen.install(lab, index, chunks, SELECTOR[way])
+    lab.run_python("way.go()")
+    go = time.monotonic()
+    timed_out, sent = _watch(lab, chunks, go, timeout_s)
+    elapsed_s = time.monotonic() - go
+    shown = screen.read(lab)
+    lab.run_python(f"print(await way.finish({0 if timed_out else 10}))", timeout_ms=60_000)
+    figures = _figures(prefix, shown, sent, marked_texts(chunks, size), timed_out, elapsed_s)
+    figures[f"{prefix}_iopub_drops"] = screen.rate_notices(lab) - notices
+    _clear_output(lab, index)
     return figures
+
+
+def _watch(lab: LabPage, chunks: int, go: float, timeout_s: float) -> tuple[bool, list[float]]:
+    """Poll the page until every chunk is shown, or the text stays still after the run ended, or the timeout;
+    (timed out, the kernel's send times)."""
+    result = lab.server.root_dir / "stream_browser_sent.json"
+    asked = 0.0  # when the kernel was last asked whether its run ended (at most once a second)
+    while True:
+        time.sleep(0.2)
+        seen, changed_ms = screen.status(lab)
+        over = time.monotonic() - go > timeout_s
+        still_s = time.time() - changed_ms / 1000 if changed_ms else time.monotonic() - go
+        if seen < chunks and not over and (still_s < QUIET_S or time.monotonic() - asked < 1.0):
+            continue
+        asked = time.monotonic()
+        lab.run_python(f"print(way.result({str(result)!r}))")
+        outcome = json.loads(result.read_text(encoding="utf-8"))
+        sent, done = [float(t) for t in outcome["sent"]], bool(outcome["done"])
+        if seen >= chunks or over:
+            return seen < chunks, sent
+        if done:  # still for QUIET_S and the kernel has sent everything: this is all that will show
+            return False, sent
+
+
+def _figures(
+    prefix: str, shown: screen.Screen, sent: list[float], texts: list[str], timed_out: bool, elapsed_s: float
+) -> dict[str, Any]:
+    numbers = range(min(len(sent), len(texts)))
+    arrived = [(shown.seen[i], shown.seen[i] - sent[i] * 1000) for i in numbers if shown.seen[i]]
+    lags = [lag for _, lag in arrived]
+    fresh: dict[int, float] = {}  # per screen update (a first-seen time): its smallest lag
+    for at, lag in arrived:
+        fresh[at] = min(lag, fresh.get(at, lag))
+    whole = " ".join("".join(texts).split())
+    intact = shown.count == len(texts) and whole in " ".join(shown.text.split())
+    start_ms = sent[0] * 1000 if sent else 0.0
+    if intact:
+        screen_s = (max(shown.seen) - start_ms) / 1000
+    elif timed_out or not shown.changed_at_ms:
+        screen_s = elapsed_s
+    else:
+        screen_s = (shown.changed_at_ms - start_ms) / 1000
+    return {
+        f"{prefix}_screen_intact": intact,
+        f"{prefix}_screen_s": round(screen_s, 3),
+        f"{prefix}_screen_lag_ms_p50": round(percentile(lags, 50), 1),
+        f"{prefix}_screen_lag_ms_p99": round(percentile(lags, 99), 1),
+        f"{prefix}_screen_fresh_ms_p50": round(percentile(list(fresh.values()), 50), 1),
+        f"{prefix}_screen_chunks": shown.count,
+        f"{prefix}_kernel_s": round(sent[-1] - sent[0], 3) if sent else 0.0,
+        f"{prefix}_timed_out": timed_out,
+    }
+
+
+def _absent(way: str, reason: str) -> dict[str, Any]:
+    prefix = PREFIX[way]
+    return {f"{prefix}_screen_intact": False, f"{prefix}_reason": reason}
+
+
+def _clear_output(lab: LabPage, index: int) -> None:
+    """Drop the way's output, so the next way streams into a page as light as this one did."""
+    lab.page.evaluate("(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].model.outputs.clear()", index)
