@@ -20,7 +20,8 @@ message to carry it: what the way of sending adds to the pipe, ours waits up to 
 every chunk arrived, or its text has not changed for ``QUIET_S`` after its run ended, or ``timeout_s``
 (``*_timed_out``; its run is then cancelled). ``*_iopub_drops``: the server's "IOPub message/data rate
 exceeded" notices in the notebook during that way (the server drops a kernel's IOPub messages above
-1,000/s by default, and says so in the cell of the message's parent).
+1,000/s by default, and says so in the cell of the message's parent); ``*_console_errors``: errors in
+the page's console meanwhile (Bokeh failing to apply one of Panel's patches shows there).
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ for _prefix, _what in _WHAT.items():
         f"{_prefix}_kernel_s": f"{_what}: first to last chunk in the kernel (s)",
         f"{_prefix}_iopub_drops": f"{_what}: server's IOPub rate-exceeded notices",
         f"{_prefix}_timed_out": f"{_what}: still not whole after the timeout",
+        f"{_prefix}_console_errors": f"{_what}: errors in the page's console (blocked requests aside)",
         f"{_prefix}_reason": f"{_what}: why it was not measured",
     }
 
@@ -156,7 +158,7 @@ def _lab() -> Iterator[LabPage]:
 
 def _measure(lab: LabPage, way: str, chunks: int, size: int, pace_s: float, timeout_s: float) -> dict[str, Any]:
     prefix = PREFIX[way]
-    notices = screen.rate_notices(lab)
+    notices, errors = screen.rate_notices(lab), len(lab.console_errors)
     lab.run_cell(f"way = sbk.show({way!r}, {chunks}, {size}, {pace_s})\nway.view")
     index = screen.last_cell_index(lab)
     element, ready = READY_SIGN[way]
@@ -172,6 +174,7 @@ def _measure(lab: LabPage, way: str, chunks: int, size: int, pace_s: float, time
     lab.run_python(f"print(await way.finish({0 if timed_out else 10}))", timeout_ms=60_000)
     figures = _figures(prefix, shown, sent, marked_texts(chunks, size), timed_out, elapsed_s)
     figures[f"{prefix}_iopub_drops"] = screen.rate_notices(lab) - notices
+    figures[f"{prefix}_console_errors"] = sum(1 for e in lab.console_errors[errors:] if not _blocked_notice(e))
     _clear_output(lab, index)
     return figures
 
@@ -226,6 +229,11 @@ def _figures(
         f"{prefix}_kernel_s": round(sent[-1] - sent[0], 3) if sent else 0.0,
         f"{prefix}_timed_out": timed_out,
     }
+
+
+def _blocked_notice(error: str) -> bool:
+    """A console error that only reports a blocked request (counted in ``blocked_requests``)."""
+    return error.startswith(("Failed to load resource: net::ERR_BLOCKED_BY_CLIENT", "failed to load http"))
 
 
 def _absent(way: str, reason: str) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def test_tiny_stream_in_jupyterlab_and_chromium() -> None:
         assert -1 <= float(figures[f"{prefix}_screen_lag_ms_p50"]) <= float(figures[f"{prefix}_screen_lag_ms_p99"])
         assert float(figures[f"{prefix}_screen_lag_ms_p99"]) < 60_000
         assert figures[f"{prefix}_timed_out"] in (True, False)
-        assert int(figures[f"{prefix}_iopub_drops"]) >= 0
+        assert int(figures[f"{prefix}_iopub_drops"]) >= 0 and int(figures[f"{prefix}_console_errors"]) >= 0
     assert figures["stream_screen_intact"] is True
     assert figures["stream_screen_chunks"] == 100
     assert figures["stream_timed_out"] is False
