@@ -31,18 +31,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from .._report import REPORT_MIME
 from ..testing import (
     built_extension_entry,
-    chromium,
     extension_name,
-    link_built_extension,
-    make_lab_server,
-    new_lab_page,
+    lab_in_chromium,
     save_output_notebook,
 )
 from ._render_report import report_bundle_of_size
@@ -179,30 +174,15 @@ def run(
 ) -> dict[str, float | int]:
     large_doc, large_bundle = report_bundle_of_size(large_bytes)
     small_doc, small_bundle = report_bundle_of_size(small_bytes)
-    with tempfile.TemporaryDirectory(prefix="deepsearch-render-bench-") as tmp:
-        base = Path(tmp)
-        root, data = base / "notebooks", base / "data"
-        root.mkdir()
-        data.mkdir()
-        link_built_extension(data)
-        server = make_lab_server(base, "render", root, data, ())
-        save_output_notebook(server, _NOTEBOOK, large_bundle)
-        server.start()
-        try:
-            with chromium() as browser:
-                context, lab = new_lab_page(browser, server, "render-bench", artifacts=base / "artifacts")
-                try:
-                    lab.open_notebook(_NOTEBOOK, kernel=True)  # the saved output is rendered on opening
-                    lab.shutdown_kernel()  # nothing runs: the kernel was only started by opening
-                    loaded, built = lab.page.evaluate(_LOADED_ENTRY, extension_name()), built_extension_entry()
-                    if loaded != built:
-                        raise RuntimeError(f"the page loaded the extension's {loaded}, not this package's {built}")
-                    lab.page.locator(".deepsearch-report .deepsearch-body").first.wait_for(timeout=_SAMPLE_TIMEOUT_MS)
-                    times = _measure(lab, small_bundle, samples)
-                finally:
-                    context.close()
-        finally:
-            server.stop()
+    with lab_in_chromium("render-bench") as lab:
+        save_output_notebook(lab.server, _NOTEBOOK, large_bundle)
+        lab.open_notebook(_NOTEBOOK, kernel=True)  # the saved output is rendered on opening
+        lab.shutdown_kernel()  # nothing runs: the kernel was only started by opening
+        loaded, built = lab.page.evaluate(_LOADED_ENTRY, extension_name()), built_extension_entry()
+        if loaded != built:
+            raise RuntimeError(f"the page loaded the extension's {loaded}, not this package's {built}")
+        lab.page.locator(".deepsearch-report .deepsearch-body").first.wait_for(timeout=_SAMPLE_TIMEOUT_MS)
+        times = _measure(lab, small_bundle, samples)
     ours = [r["ms"] for r in times["report-large"]]
     last = times["report-large"][-1]
     return {

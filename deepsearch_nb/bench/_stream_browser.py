@@ -26,16 +26,13 @@ the page's console meanwhile (Bokeh failing to apply one of Panel's patches show
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
-from ..testing import LabPage, chromium, link_built_extension, make_lab_server, new_lab_page, write_notebook
+from ..testing import LabPage, lab_in_chromium, write_notebook
 from . import _stream_browser_page as screen
 from ._panel_peers import panel_available
 from ._stats import percentile
@@ -113,7 +110,7 @@ def run(
         "pace_ms": pace_s * 1000,
         "load_average": round(os.getloadavg()[0], 2),
     }
-    with _lab() as lab:
+    with lab_in_chromium("stream-browser") as lab:
         lab.open_notebook(write_notebook(lab.server, "stream_browser.ipynb", [SETUP]))
         lab.run_cell(index=0)
         panel_loaded = False
@@ -131,29 +128,6 @@ def run(
         figures["page_errors"] = len(lab.page_errors)
     figures["load_average_end"] = round(os.getloadavg()[0], 2)
     return figures
-
-
-@contextlib.contextmanager
-def _lab() -> Iterator[LabPage]:
-    """A JupyterLab of its own (temporary home, notebooks and data dir) and a Chromium page on it."""
-    with tempfile.TemporaryDirectory(prefix="deepsearch-stream-browser-") as tmp:
-        base = Path(tmp)
-        root, data = base / "notebooks", base / "data"
-        root.mkdir()
-        data.mkdir()
-        link_built_extension(data)
-        server = make_lab_server(base, "stream-browser", root, data, ())
-        server.start()
-        try:
-            with chromium() as browser:
-                context, lab = new_lab_page(browser, server, "stream-browser", artifacts=base / "artifacts")
-                try:
-                    yield lab
-                finally:
-                    context.close()
-        finally:
-            server.shutdown_kernels()
-            server.stop()
 
 
 def _measure(lab: LabPage, way: str, chunks: int, size: int, pace_s: float, timeout_s: float) -> dict[str, Any]:

@@ -50,7 +50,7 @@ from ._lab import (
     save_output_notebook,
     write_notebook,
 )
-from ._lab_page import CHROMIUM, LabPage, chromium, is_local, new_lab_page
+from ._lab_page import CHROMIUM, LabPage, chromium, is_local, lab_in_chromium, new_lab_page
 from ._llm import LlmRequest, StubLLM
 from ._network import HttpSend, HttpSends, NetworkBlocked, NetworkGuard, loopback_only, record_http_sends
 from ._probes import cancel_probe, tasks_left
@@ -89,6 +89,7 @@ __all__ = [
     "final_result",
     "framework_error",
     "is_local",
+    "lab_in_chromium",
     "link_built_extension",
     "loopback_only",
     "make_lab_server",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from ._lab import LabServer, output_text
+from ._lab import LabServer, link_built_extension, make_lab_server, output_text
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -294,3 +295,28 @@ def new_lab_page(
     page.on("pageerror", lambda exc: lab.page_errors.append(str(exc)))
     page.on("console", lambda msg: lab.console_errors.append(msg.text) if msg.type == "error" else None)
     return context, lab
+
+
+@contextlib.contextmanager
+def lab_in_chromium(name: str) -> Iterator[LabPage]:
+    """A JupyterLab of its own (a temporary home, notebooks folder and data dir, the built report
+    extension linked) and a Chromium page on it, for a benchmark; everything stopped and removed on exit.
+    Notebooks go into ``page.server.root_dir``."""
+    with tempfile.TemporaryDirectory(prefix=f"deepsearch-{name}-") as tmp:
+        base = Path(tmp)
+        root, data = base / "notebooks", base / "data"
+        root.mkdir()
+        data.mkdir()
+        link_built_extension(data)
+        server = make_lab_server(base, name, root, data, ())
+        server.start()
+        try:
+            with chromium() as browser:
+                context, page = new_lab_page(browser, server, name, artifacts=base / "artifacts")
+                try:
+                    yield page
+                finally:
+                    context.close()
+        finally:
+            server.shutdown_kernels()
+            server.stop()
