@@ -1,13 +1,13 @@
 """Whether the streamed text reaches the screen, and how late: JupyterLab + Chromium on 127.0.0.1.
 
 The in-process ``bench stream`` counts what each way would send; this one looks at the screen. One
-JupyterLab (:func:`~deepsearch_nb.testing.make_lab_server`) and one headless Chromium page
-(:func:`~deepsearch_nb.testing.new_lab_page`: every request off 127.0.0.1 is aborted and counted as
-``blocked_requests``; Panel asks CDNs for its CSS, and is loaded with ``pn.extension(inline=True)``, its
-JavaScript inline, the way Panel works offline), one notebook, one kernel. The same text as ``bench
-stream`` (100 KB as 2,000 chunks, 1 ms apart; each chunk numbered, see :mod:`._stream_browser_kernel`)
-goes, one way after the other, through ours (``research()``: our panel's stream view), the naive
-``ipywidgets.HTML`` ``value += chunk``, Panel's streaming Markdown pane and Panel's ``ChatFeed.stream``.
+JupyterLab and one headless Chromium page (:func:`~deepsearch_nb.testing.lab_in_chromium`: every
+request off 127.0.0.1 is aborted and counted as ``blocked_requests``; Panel asks CDNs for its CSS,
+and is loaded with ``pn.extension(inline=True)``, its JavaScript inline, the way Panel works
+offline), one notebook, one kernel. The same text as ``bench stream`` (100 KB as 2,000 chunks, 1 ms
+apart; each chunk numbered, see :mod:`._stream_browser_kernel`) goes, one way after the other, through
+ours (``research()``: our panel's stream view), the naive ``ipywidgets.HTML`` ``value += chunk``,
+Panel's streaming Markdown pane and Panel's ``ChatFeed.stream``.
 
 For each way: its cell shows the output, the page starts watching it (:mod:`._stream_browser_page`),
 then the kernel streams. ``*_screen_intact``: every chunk's marker appeared and the last text shown

@@ -42,6 +42,7 @@ from ._lab import (
     LabServer,
     built_extension_entry,
     extension_name,
+    find_extension,
     link_built_extension,
     make_lab_server,
     output_text,
@@ -50,7 +51,7 @@ from ._lab import (
     save_output_notebook,
     write_notebook,
 )
-from ._lab_page import CHROMIUM, LabPage, chromium, is_local, lab_in_chromium, new_lab_page
+from ._lab_page import CHROMIUM, UPSTREAM_PAGE_ERRORS, LabPage, chromium, is_local, lab_in_chromium, new_lab_page
 from ._llm import LlmRequest, StubLLM
 from ._network import HttpSend, HttpSends, NetworkBlocked, NetworkGuard, loopback_only, record_http_sends
 from ._probes import cancel_probe, tasks_left
@@ -58,6 +59,7 @@ from ._server import LoopbackServer
 
 __all__ = [
     "CHROMIUM",
+    "UPSTREAM_PAGE_ERRORS",
     "AgentCall",
     "CommRecorder",
     "Hang",
@@ -87,6 +89,7 @@ __all__ = [
     "clarification",
     "extension_name",
     "final_result",
+    "find_extension",
     "framework_error",
     "is_local",
     "lab_in_chromium",

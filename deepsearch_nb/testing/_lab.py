@@ -52,6 +52,16 @@ def _installed_labextensions_dir() -> Path:
     return Path(sys.prefix) / "share" / "jupyter" / "labextensions"
 
 
+def find_extension() -> Path | None:
+    """Where the report extension is: installed in the environment, else built next to this package;
+    None when it is neither (a server would render the fallbacks only)."""
+    built = LABEXTENSION_BUILT / "package.json"
+    if not built.exists():
+        return None
+    installed = _installed_labextensions_dir() / extension_name()
+    return installed if (installed / "package.json").exists() else LABEXTENSION_BUILT
+
+
 @dataclass
 class LabServer:
     """One running JupyterLab server (stop it with :meth:`stop`)."""

@@ -47,6 +47,12 @@ LOCAL_HOSTS = frozenset({"127.0.0.1"})
 #: WebSocket the pattern leaves out is the browser's own.
 NON_LOCAL_WEBSOCKET = re.compile(r"^(?!wss?://127\.0\.0\.1(?::\d+)?(?:[/?#]|$))")
 LOCAL_SCHEMES = frozenset({"data", "blob", "about"})
+#: uncaught page errors that come from JupyterLab itself, not from this project, and are let through.
+#: JupyterLab's comm code asks the kernel for a subshell per comm target and does not catch the request's
+#: failure: a kernel restart landing while that request is in flight (the widget manager reopens its
+#: control comm as the kernel reconnects) leaves the cancelled future uncaught (CommHandler._maybeStartSubshell;
+#: seen once in about ten runs of the whole browser suite).
+UPSTREAM_PAGE_ERRORS = ("Canceled future for create_subshell_request message before replies were done",)
 DEFAULT_TIMEOUT_MS = 30_000
 KERNEL_TIMEOUT_MS = 60_000
 
@@ -254,8 +260,10 @@ class LabPage:
         return text
 
     def assert_no_page_errors(self) -> None:
-        """No uncaught exception in the page (a widget or renderer that crashed)."""
-        assert self.page_errors == [], f"uncaught errors in the page: {self.page_errors}"
+        """No uncaught exception in the page (a widget or renderer that crashed), JupyterLab's own known
+        ones (``UPSTREAM_PAGE_ERRORS``) aside."""
+        errors = [e for e in self.page_errors if not any(known in e for known in UPSTREAM_PAGE_ERRORS)]
+        assert errors == [], f"uncaught errors in the page: {errors}"
 
     def assert_no_external_requests(self) -> None:
         assert self.external_requests == [], f"requests left 127.0.0.1 (aborted): {self.external_requests}"

@@ -26,7 +26,6 @@ import contextlib
 import json
 import re
 import shutil
-import sys
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,17 +39,13 @@ from deepsearch_nb.testing import (
     LabServer,
     chromium,
     extension_name,
+    find_extension,
     link_built_extension,
 )
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "e2e"
 LABEXTENSION_SRC = REPO / "labextension" / "package.json"
-LABEXTENSION_BUILT = REPO / "deepsearch_nb" / "labextension"
-
-
-def _installed_labextensions_dir() -> Path:
-    return Path(sys.prefix) / "share" / "jupyter" / "labextensions"
 
 
 @pytest.fixture(scope="package")
@@ -138,10 +133,9 @@ def noext_server(make_lab_server: Callable[..., LabServer]) -> LabServer:
     """A second server on the same notebooks with the report extension disabled (the fallbacks show)."""
     if not LABEXTENSION_SRC.exists():
         pytest.fail(f"the report extension's sources are missing ({LABEXTENSION_SRC})")
+    if find_extension() is None:
+        pytest.fail("the report extension is neither installed nor built (make install builds it)")
     name = extension_name()
-    installed = _installed_labextensions_dir() / name / "package.json"
-    if not (installed.exists() or (LABEXTENSION_BUILT / "package.json").exists()):
-        pytest.fail(f"the report extension is neither installed ({installed}) nor built ({LABEXTENSION_BUILT})")
     server = make_lab_server("noext", disabled_extensions=(name,))
     config = json.loads((server.home / "config" / "labconfig" / "page_config.json").read_text(encoding="utf-8"))
     assert config.get("disabledExtensions", {}).get(name) is True, config
